@@ -1,0 +1,76 @@
+namespace Berth.Registry.Data;
+
+public sealed class RepositoryRow
+{
+    public long Id { get; set; }
+    public required string Name { get; set; }
+    public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>A blob the store holds, shared by every repository that links it.</summary>
+public sealed class BlobRow
+{
+    public required string Digest { get; set; }
+    public long Size { get; set; }
+    public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>Permission for a repository to serve a blob: set by an upload or a mount into that repository.</summary>
+public sealed class RepositoryBlobRow
+{
+    public long RepositoryId { get; set; }
+    public required string Digest { get; set; }
+    public DateTime LinkedAt { get; set; }
+}
+
+/// <summary>A manifest as pushed to one repository, kept byte for byte.</summary>
+public sealed class ManifestRow
+{
+    public long Id { get; set; }
+    public long RepositoryId { get; set; }
+    public required string Digest { get; set; }
+    public required string MediaType { get; set; }
+    public string? ArtifactType { get; set; }
+    public string? SubjectDigest { get; set; }
+    public required byte[] Content { get; set; }
+    /// <summary>Sum of the config and layer sizes (image) or of the children's sizes as declared (index).</summary>
+    public long TotalSize { get; set; }
+    public string? Annotations { get; set; }
+    public DateTime PushedAt { get; set; }
+    /// <summary>Set by DELETE by digest; the row stays for history until garbage collection removes it.</summary>
+    public DateTime? DeletedAt { get; set; }
+}
+
+public sealed class ManifestBlobRow
+{
+    public long ManifestId { get; set; }
+    public required string Digest { get; set; }
+}
+
+public sealed class ManifestChildRow
+{
+    public long ParentId { get; set; }
+    public long ChildId { get; set; }
+}
+
+/// <summary>
+/// One lifetime of a tag: it points at a manifest from <see cref="StartedAt"/>
+/// until <see cref="EndedAt"/>. Moving or deleting a tag ends the live row, so
+/// every earlier target stays on record.
+/// </summary>
+public sealed class TagRow
+{
+    public long Id { get; set; }
+    public long RepositoryId { get; set; }
+    public required string Name { get; set; }
+    public long ManifestId { get; set; }
+    public DateTime StartedAt { get; set; }
+    public DateTime? EndedAt { get; set; }
+}
+
+public sealed class UploadSessionRow
+{
+    public Guid Id { get; set; }
+    public long RepositoryId { get; set; }
+    public DateTime StartedAt { get; set; }
+}

@@ -1,0 +1,125 @@
+using Berth.Registry.Api.V1;
+using Berth.Registry.Oci;
+using Berth.Registry.Services;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+
+namespace Berth.Registry.Grpc;
+
+/// <summary>The management API (gRPC, and REST under /api/v1 through JSON transcoding).</summary>
+public sealed class RegistryGrpcService(CatalogService catalog, ManifestService manifests) : RegistryService.RegistryServiceBase
+{
+    private const int DefaultPageSize = 100;
+    private const int MaxPageSize = 1000;
+
+    public override Task<ListRepositoriesResponse> ListRepositories(ListRepositoriesRequest request, ServerCallContext context) =>
+        Guard(async () =>
+        {
+            var page = await catalog.ListRepositoriesAsync(request.PageToken, PageSize(request.PageSize), context.CancellationToken);
+            var response = new ListRepositoriesResponse { NextPageToken = page.HasMore && page.Items.Count > 0 ? page.Items[^1] : "" };
+            foreach (var name in page.Items)
+                response.Repositories.Add(ToMessage(await catalog.DescribeAsync(name, context.CancellationToken)));
+            return response;
+        });
+
+    public override Task<Repository> GetRepository(GetRepositoryRequest request, ServerCallContext context) =>
+        Guard(async () =>
+        {
+            RequireName(request.Name, "name");
+            return ToMessage(await catalog.DescribeAsync(request.Name, context.CancellationToken));
+        });
+
+    public override Task<ListTagsResponse> ListTags(ListTagsRequest request, ServerCallContext context) =>
+        Guard(async () =>
+        {
+            RequireName(request.Repository, "repository");
+            var page = await catalog.ListTagHistoryAsync(request.Repository, request.IncludeHistory, request.PageToken, PageSize(request.PageSize), context.CancellationToken);
+            var response = new ListTagsResponse { NextPageToken = page.HasMore && page.Items.Count > 0 ? page.Items[^1].Name : "" };
+            response.Tags.AddRange(page.Items.Select(t => new Tag
+            {
+                Name = t.Name,
+                ManifestDigest = t.ManifestDigest,
+                MediaType = t.MediaType,
+                StartedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(t.StartedAt, DateTimeKind.Utc)),
+                EndedAt = t.EndedAt is { } ended ? Timestamp.FromDateTime(DateTime.SpecifyKind(ended, DateTimeKind.Utc)) : null,
+                Live = t.EndedAt is null,
+            }));
+            return response;
+        });
+
+    public override Task<Manifest> GetManifest(GetManifestRequest request, ServerCallContext context) =>
+        Guard(async () =>
+        {
+            RequireName(request.Repository, "repository");
+            if (string.IsNullOrEmpty(request.Reference))
+                throw new RpcException(new Status(StatusCode.InvalidArgument, "reference is required: a tag or a digest"));
+            var view = await manifests.GetAsync(request.Repository, ManifestReference.Parse(request.Reference), context.CancellationToken);
+            var parsed = ManifestParser.Parse(view.Content, view.MediaType);
+            var tags = await catalog.ListTagsOnAsync(view.RepositoryId, view.Id, context.CancellationToken);
+            var message = new Manifest
+            {
+                Repository = request.Repository,
+                Digest = view.Digest,
+                MediaType = view.MediaType,
+                ArtifactType = parsed.ArtifactType ?? "",
+                SizeBytes = view.Content.Length,
+                Content = System.Text.Encoding.UTF8.GetString(view.Content),
+                SubjectDigest = view.SubjectDigest ?? "",
+            };
+            message.Tags.AddRange(tags);
+            message.References.AddRange(parsed.RequiredBlobs.Concat(parsed.Children)
+                .Select(d => new ContentReference { MediaType = d.MediaType, Digest = d.Digest.ToString(), Size = d.Size }));
+            return message;
+        });
+
+    public override Task<DeleteTagResponse> DeleteTag(DeleteTagRequest request, ServerCallContext context) =>
+        Guard(async () =>
+        {
+            RequireName(request.Repository, "repository");
+            var reference = ManifestReference.Parse(request.Tag);
+            if (reference.Tag is null)
+                throw new RpcException(new Status(StatusCode.InvalidArgument, "tag must be a tag name, not a digest"));
+            var target = await manifests.GetAsync(request.Repository, reference, context.CancellationToken);
+            await manifests.DeleteAsync(request.Repository, reference, context.CancellationToken);
+            return new DeleteTagResponse { Repository = request.Repository, Tag = request.Tag, ManifestDigest = target.Digest };
+        });
+
+    private static int PageSize(int requested) => requested <= 0 ? DefaultPageSize : Math.Min(requested, MaxPageSize);
+
+    private static void RequireName(string name, string field)
+    {
+        if (!Names.IsValidRepositoryName(name))
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"{field} '{(name.Length > 300 ? name[..300] : name)}' is not a valid repository name"));
+    }
+
+    private static Repository ToMessage(RepositorySummary summary) => new()
+    {
+        Name = summary.Name,
+        CreatedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(summary.CreatedAt, DateTimeKind.Utc)),
+        TagCount = summary.TagCount,
+        ManifestCount = summary.ManifestCount,
+        SizeBytes = summary.SizeBytes,
+        LastModified = summary.LastModified is { } modified ? Timestamp.FromDateTime(DateTime.SpecifyKind(modified, DateTimeKind.Utc)) : null,
+    };
+
+    /// <summary>Registry refusals become gRPC status codes with the same message.</summary>
+    private static async Task<T> Guard<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (RegistryException e)
+        {
+            var code = e.Status switch
+            {
+                404 => StatusCode.NotFound,
+                401 => StatusCode.Unauthenticated,
+                403 => StatusCode.PermissionDenied,
+                429 => StatusCode.ResourceExhausted,
+                _ => StatusCode.InvalidArgument,
+            };
+            throw new RpcException(new Status(code, $"{e.Code.Code}: {e.Message}"));
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using System.Globalization;
+using Berth.Registry.Oci;
+using Berth.Registry.Services;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace Berth.Registry.Http;
+
+/// <summary>/v2/_catalog, /v2/&lt;name&gt;/tags/list and /v2/&lt;name&gt;/referrers/&lt;digest&gt;.</summary>
+public sealed class ListingEndpoints(CatalogService catalog, ManifestService manifests, IOptions<RegistryOptions> options)
+{
+    public async Task CatalogAsync(HttpContext context)
+    {
+        var (limit, last) = ReadPaging(context.Request);
+        var page = await catalog.ListRepositoriesAsync(last, limit, context.RequestAborted);
+        if (page is { HasMore: true, Items.Count: > 0 }) SetNextLink(context, "/v2/_catalog", limit, page.Items[^1]);
+        await V2Responses.WriteJsonAsync(context, new { repositories = page.Items });
+    }
+
+    public async Task TagsAsync(HttpContext context, string repository)
+    {
+        var (limit, last) = ReadPaging(context.Request);
+        var page = await catalog.ListTagsAsync(repository, last, limit, context.RequestAborted);
+        if (page is { HasMore: true, Items.Count: > 0 }) SetNextLink(context, $"/v2/{repository}/tags/list", limit, page.Items[^1]);
+        await V2Responses.WriteJsonAsync(context, new { name = repository, tags = page.Items });
+    }
+
+    public async Task ReferrersAsync(HttpContext context, string repository, string digestText)
+    {
+        var subject = BlobEndpoints.ParseDigest(digestText);
+        string? artifactType = context.Request.Query.TryGetValue("artifactType", out var filter) && filter.ToString().Length > 0 ? filter.ToString() : null;
+        var referrers = await manifests.GetReferrersAsync(repository, subject, artifactType, context.RequestAborted);
+        if (artifactType is not null) context.Response.Headers["OCI-Filters-Applied"] = "artifactType";
+        await V2Responses.WriteJsonAsync(context, new
+        {
+            schemaVersion = 2,
+            mediaType = MediaTypes.OciIndex,
+            manifests = referrers.Select(r => new ReferrerJson(r.MediaType, r.Digest, r.Size, r.ArtifactType, r.Annotations)),
+        }, MediaTypes.OciIndex);
+    }
+
+    private sealed record ReferrerJson(string MediaType, string Digest, long Size,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? ArtifactType,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] Dictionary<string, string>? Annotations);
+
+    /// <summary>n and last: n is a count of at least 0, capped at the configured page size.</summary>
+    private (int Limit, string? Last) ReadPaging(HttpRequest request)
+    {
+        var max = options.Value.MaxPageSize;
+        var limit = max;
+        if (request.Query.TryGetValue("n", out var nValue) && nValue.ToString().Length > 0)
+        {
+            if (!int.TryParse(nValue.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+                throw ErrorCode.PaginationNumberInvalid.With($"n must be a whole number of at least 0, not '{nValue}'", new { n = nValue.ToString() });
+            limit = Math.Min(n, max);
+        }
+        var last = request.Query.TryGetValue("last", out var lastValue) ? lastValue.ToString() : null;
+        return (limit, last);
+    }
+
+    private static void SetNextLink(HttpContext context, string path, int limit, string last) =>
+        context.Response.Headers.Link = $"<{path}?n={limit}&last={Uri.EscapeDataString(last)}>; rel=\"next\"";
+}

@@ -1,0 +1,21 @@
+using System.Text.RegularExpressions;
+
+namespace Berth.Registry.Oci;
+
+/// <summary>The grammar of repository names and tags from the OCI distribution spec.</summary>
+public static partial class Names
+{
+    /// <summary>Distribution caps the full name at 255 characters; we do the same so names move between registries.</summary>
+    public const int MaxRepositoryNameLength = 255;
+
+    [GeneratedRegex("^[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*$", RegexOptions.CultureInvariant)]
+    private static partial Regex RepositoryNamePattern();
+
+    [GeneratedRegex("^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$", RegexOptions.CultureInvariant)]
+    private static partial Regex TagPattern();
+
+    public static bool IsValidRepositoryName(string name) =>
+        name.Length is > 0 and <= MaxRepositoryNameLength && RepositoryNamePattern().IsMatch(name);
+
+    public static bool IsValidTag(string tag) => tag.Length is > 0 and <= 128 && TagPattern().IsMatch(tag);
+}

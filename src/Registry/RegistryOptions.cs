@@ -1,0 +1,42 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Berth.Registry;
+
+/// <summary>Settings of the registry module, bound from the "Registry" configuration section.</summary>
+public sealed class RegistryOptions
+{
+    public const string SectionName = "Registry";
+
+    /// <summary>Where the embedded default keeps its database and blobs.</summary>
+    [Required]
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>"sqlite" (embedded default) or "postgres".</summary>
+    [RegularExpression("^(sqlite|postgres)$", ErrorMessage = "Registry:Database:Provider must be 'sqlite' or 'postgres'")]
+    public string DatabaseProvider { get; set; } = "sqlite";
+
+    /// <summary>Connection string; for sqlite it defaults to a file in the data directory.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Root of the filesystem blob store; defaults to "storage" in the data directory.</summary>
+    public string? StorageDirectory { get; set; }
+
+    /// <summary>Manifests above this size are refused with 413 (the OCI spec's recommended 4 MiB).</summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public int MaxManifestBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Memory for cached manifests and blob lookups.</summary>
+    [Range(1024 * 1024, long.MaxValue)]
+    public long CacheSizeBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Most entries one page of /v2/_catalog or tags/list returns.</summary>
+    [Range(1, 100_000)]
+    public int MaxPageSize { get; set; } = 10_000;
+
+    public string ResolveStorageDirectory() => StorageDirectory ?? Path.Combine(DataDirectory, "storage");
+
+    public string ResolveConnectionString() =>
+        ConnectionString ?? (DatabaseProvider == "sqlite"
+            ? $"Data Source={Path.Combine(DataDirectory, "registry.db")}"
+            : throw new InvalidOperationException("Registry:ConnectionString is required for the postgres provider"));
+}

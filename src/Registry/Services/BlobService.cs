@@ -1,0 +1,97 @@
+using Berth.Registry.Data;
+using Berth.Registry.Oci;
+using Berth.Registry.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Registry.Services;
+
+/// <summary>Which repository may serve which blob, and reading blobs through those links.</summary>
+public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repositories, RegistryCache cache, IBlobStore store)
+{
+    /// <summary>Size of a blob this repository may serve, or null.</summary>
+    public async ValueTask<long?> FindLinkedAsync(long repositoryId, Digest digest, CancellationToken cancellationToken)
+    {
+        var key = digest.ToString();
+        if (cache.GetBlobSize(repositoryId, key) is { } cached) return cached;
+        await using var db = registryDb.Open();
+        var size = await (from link in db.RepositoryBlobs.AsNoTracking()
+                          join blob in db.Blobs.AsNoTracking() on link.Digest equals blob.Digest
+                          where link.RepositoryId == repositoryId && link.Digest == key
+                          select (long?)blob.Size).FirstOrDefaultAsync(cancellationToken);
+        if (size is { } found) cache.SetBlobSize(repositoryId, key, found);
+        return size;
+    }
+
+    public async ValueTask<(long Size, BlobReader Reader)> OpenAsync(string repository, Digest digest, CancellationToken cancellationToken)
+    {
+        var repositoryId = await repositories.FindAsync(repository, cancellationToken)
+            ?? throw ErrorCode.NameUnknown.With($"repository '{repository}' is not known", new { name = repository });
+        var size = await FindLinkedAsync(repositoryId, digest, cancellationToken)
+            ?? throw ErrorCode.BlobUnknown.With($"blob {digest} is not in repository '{repository}'", new { digest = digest.ToString() });
+        var reader = await store.OpenReadAsync(digest, cancellationToken)
+            ?? throw ErrorCode.BlobUnknown.With($"blob {digest} is missing from storage", new { digest = digest.ToString() });
+        return (size, reader);
+    }
+
+    /// <summary>Records a committed blob and links it to the repository, in one transaction.</summary>
+    public async Task RecordAsync(long repositoryId, Digest digest, long size, CancellationToken cancellationToken)
+    {
+        var key = digest.ToString();
+        var now = registryDb.Now();
+        await registryDb.WriteAsync(async db =>
+        {
+            await db.Database.ExecuteSqlInterpolatedAsync(
+                $"""INSERT INTO "Blobs" ("Digest", "Size", "CreatedAt") VALUES ({key}, {size}, {now}) ON CONFLICT ("Digest") DO NOTHING""", cancellationToken);
+            await LinkAsync(db, repositoryId, key, now, cancellationToken);
+            return 0;
+        }, cancellationToken);
+        cache.SetBlobSize(repositoryId, key, size);
+    }
+
+    private static Task<int> LinkAsync(RegistryDbContext db, long repositoryId, string digest, DateTime now, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlInterpolatedAsync(
+            $"""INSERT INTO "RepositoryBlobs" ("RepositoryId", "Digest", "LinkedAt") VALUES ({repositoryId}, {digest}, {now}) ON CONFLICT ("RepositoryId", "Digest") DO NOTHING""", cancellationToken);
+
+    /// <summary>
+    /// Links an existing blob into the repository without moving bytes. With
+    /// <paramref name="fromRepository"/> the blob must be linked there; without it,
+    /// <paramref name="mayReadFrom"/> decides which repositories holding it the caller may read.
+    /// Returns the size, or null when the blob cannot be mounted (the client then uploads).
+    /// </summary>
+    public async Task<long?> MountAsync(long repositoryId, Digest digest, string? fromRepository, Func<string, bool> mayReadFrom, CancellationToken cancellationToken)
+    {
+        var key = digest.ToString();
+        if (cache.GetBlobSize(repositoryId, key) is { } already) return already;
+        await using (var db = registryDb.Open())
+        {
+            var sources = db.RepositoryBlobs.AsNoTracking().Where(l => l.Digest == key)
+                .Join(db.Repositories.AsNoTracking(), l => l.RepositoryId, r => r.Id, (l, r) => r.Name);
+            if (fromRepository is not null) sources = sources.Where(name => name == fromRepository);
+            var candidates = await sources.Take(64).ToListAsync(cancellationToken);
+            if (!candidates.Any(mayReadFrom)) return null;
+        }
+        var size = await registryDb.WriteAsync(async db =>
+        {
+            var found = await db.Blobs.Where(b => b.Digest == key).Select(b => (long?)b.Size).FirstOrDefaultAsync(cancellationToken);
+            if (found is null) return null;
+            await LinkAsync(db, repositoryId, key, registryDb.Now(), cancellationToken);
+            return found;
+        }, cancellationToken);
+        if (size is { } linked) cache.SetBlobSize(repositoryId, key, linked);
+        return size;
+    }
+
+    /// <summary>Removes the repository's link; the bytes stay until garbage collection finds them unreferenced.</summary>
+    public async Task UnlinkAsync(string repository, Digest digest, CancellationToken cancellationToken)
+    {
+        var repositoryId = await repositories.FindAsync(repository, cancellationToken)
+            ?? throw ErrorCode.NameUnknown.With($"repository '{repository}' is not known", new { name = repository });
+        var key = digest.ToString();
+        var removed = await registryDb.WriteAsync(
+            db => db.RepositoryBlobs.Where(l => l.RepositoryId == repositoryId && l.Digest == key).ExecuteDeleteAsync(cancellationToken),
+            cancellationToken);
+        cache.RemoveBlob(repositoryId, key);
+        if (removed == 0)
+            throw ErrorCode.BlobUnknown.With($"blob {digest} is not in repository '{repository}'", new { digest = key });
+    }
+}

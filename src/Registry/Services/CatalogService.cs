@@ -1,0 +1,78 @@
+using Berth.Registry.Data;
+using Berth.Registry.Oci;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Registry.Services;
+
+public sealed record Page<T>(IReadOnlyList<T> Items, bool HasMore);
+
+public sealed record TagHistoryEntry(string Name, string ManifestDigest, string MediaType, DateTime StartedAt, DateTime? EndedAt);
+
+public sealed record RepositorySummary(string Name, DateTime CreatedAt, int TagCount, int ManifestCount, long SizeBytes, DateTime? LastModified);
+
+/// <summary>Listings: repositories and tags in lexical (ordinal) order, a page at a time, keyed by the last name seen.</summary>
+public sealed class CatalogService(RegistryDb registryDb, RepositoryDirectory repositories)
+{
+    public async Task<Page<string>> ListRepositoriesAsync(string? last, int limit, CancellationToken cancellationToken)
+    {
+        await using var db = registryDb.Open();
+        var query = db.Repositories.AsNoTracking().Select(r => r.Name);
+        if (!string.IsNullOrEmpty(last)) query = query.Where(name => string.Compare(name, last) > 0);
+        return ToPage(await query.OrderBy(name => name).Take(limit + 1).ToListAsync(cancellationToken), limit);
+    }
+
+    public async Task<Page<string>> ListTagsAsync(string repository, string? last, int limit, CancellationToken cancellationToken)
+    {
+        var repositoryId = await RequireAsync(repository, cancellationToken);
+        await using var db = registryDb.Open();
+        var query = db.Tags.AsNoTracking().Where(t => t.RepositoryId == repositoryId && t.EndedAt == null).Select(t => t.Name);
+        if (!string.IsNullOrEmpty(last)) query = query.Where(name => string.Compare(name, last) > 0);
+        return ToPage(await query.OrderBy(name => name).Take(limit + 1).ToListAsync(cancellationToken), limit);
+    }
+
+    /// <summary>Tag rows in name order; live rows only unless <paramref name="includeHistory"/>, newest first within a name.</summary>
+    public async Task<Page<TagHistoryEntry>> ListTagHistoryAsync(string repository, bool includeHistory, string? afterName, int limit, CancellationToken cancellationToken)
+    {
+        var repositoryId = await RequireAsync(repository, cancellationToken);
+        await using var db = registryDb.Open();
+        var names = db.Tags.AsNoTracking().Where(t => t.RepositoryId == repositoryId && (includeHistory || t.EndedAt == null)).Select(t => t.Name).Distinct();
+        if (!string.IsNullOrEmpty(afterName)) names = names.Where(n => string.Compare(n, afterName) > 0);
+        var pageNames = await names.OrderBy(n => n).Take(limit + 1).ToListAsync(cancellationToken);
+        var page = ToPage(pageNames, limit);
+        var wanted = page.Items.ToList();
+        var rows = await (from t in db.Tags.AsNoTracking()
+                          join m in db.Manifests.AsNoTracking() on t.ManifestId equals m.Id
+                          where t.RepositoryId == repositoryId && wanted.Contains(t.Name) && (includeHistory || t.EndedAt == null)
+                          select new { t.Id, t.Name, m.Digest, m.MediaType, t.StartedAt, t.EndedAt }).ToListAsync(cancellationToken);
+        var entries = rows.OrderBy(r => r.Name, StringComparer.Ordinal).ThenByDescending(r => r.Id)
+            .Select(r => new TagHistoryEntry(r.Name, r.Digest, r.MediaType, r.StartedAt, r.EndedAt)).ToList();
+        return new Page<TagHistoryEntry>(entries, page.HasMore);
+    }
+
+    public async Task<RepositorySummary> DescribeAsync(string repository, CancellationToken cancellationToken)
+    {
+        var repositoryId = await RequireAsync(repository, cancellationToken);
+        await using var db = registryDb.Open();
+        var row = await db.Repositories.AsNoTracking().FirstAsync(r => r.Id == repositoryId, cancellationToken);
+        var tagCount = await db.Tags.CountAsync(t => t.RepositoryId == repositoryId && t.EndedAt == null, cancellationToken);
+        var manifestCount = await db.Manifests.CountAsync(m => m.RepositoryId == repositoryId && m.DeletedAt == null, cancellationToken);
+        var size = await (from l in db.RepositoryBlobs join b in db.Blobs on l.Digest equals b.Digest
+                          where l.RepositoryId == repositoryId select b.Size).SumAsync(cancellationToken);
+        var lastTag = await db.Tags.Where(t => t.RepositoryId == repositoryId).MaxAsync(t => (DateTime?)t.StartedAt, cancellationToken);
+        return new RepositorySummary(row.Name, row.CreatedAt, tagCount, manifestCount, size, lastTag);
+    }
+
+    public async Task<List<string>> ListTagsOnAsync(long repositoryId, long manifestId, CancellationToken cancellationToken)
+    {
+        await using var db = registryDb.Open();
+        return await db.Tags.AsNoTracking().Where(t => t.RepositoryId == repositoryId && t.ManifestId == manifestId && t.EndedAt == null)
+            .OrderBy(t => t.Name).Select(t => t.Name).ToListAsync(cancellationToken);
+    }
+
+    private async Task<long> RequireAsync(string repository, CancellationToken cancellationToken) =>
+        await repositories.FindAsync(repository, cancellationToken)
+            ?? throw ErrorCode.NameUnknown.With($"repository '{repository}' is not known", new { name = repository });
+
+    private static Page<string> ToPage(List<string> rows, int limit) =>
+        rows.Count > limit ? new Page<string>(rows.GetRange(0, limit), true) : new Page<string>(rows, false);
+}

@@ -1,0 +1,168 @@
+using System.Text.Json;
+using Berth.Registry.Data;
+using Berth.Registry.Oci;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Registry.Services;
+
+public sealed record PutManifestResult(Digest Digest, string? SubjectDigest);
+
+public sealed record ReferrerDescriptor(string MediaType, string Digest, long Size, string? ArtifactType, Dictionary<string, string>? Annotations);
+
+/// <summary>Storing, resolving and deleting manifests, and the tags that point at them.</summary>
+public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory repositories, RegistryCache cache, TagWriter tags)
+{
+    public async Task<PutManifestResult> PutAsync(string repository, ManifestReference reference, byte[] content, string? contentType, CancellationToken cancellationToken)
+    {
+        var parsed = ManifestParser.Parse(content, contentType);
+        var digest = Digest.Compute(content, reference.Digest?.Algorithm ?? Digest.Sha256);
+        if (reference.Digest is { } claimed && claimed != digest)
+            throw ErrorCode.DigestInvalid.With($"manifest content has digest {digest}, not {claimed}", new { expected = claimed.ToString(), actual = digest.ToString() });
+
+        var repositoryId = await repositories.GetOrCreateAsync(repository, cancellationToken);
+        var children = await ResolveReferencesAsync(repositoryId, parsed, cancellationToken);
+        var digestText = digest.ToString();
+        var now = registryDb.Now();
+        var annotations = parsed.Annotations is { Count: > 0 } a ? JsonSerializer.Serialize(a) : null;
+        var totalSize = parsed.IsIndex ? parsed.Children.Sum(c => c.Size) : parsed.RequiredBlobs.Sum(b => b.Size);
+
+        await registryDb.WriteAsync(async db =>
+        {
+            var existing = await db.Manifests.FirstOrDefaultAsync(m => m.RepositoryId == repositoryId && m.Digest == digestText, cancellationToken);
+            if (existing is null)
+            {
+                existing = new ManifestRow
+                {
+                    RepositoryId = repositoryId,
+                    Digest = digestText,
+                    MediaType = parsed.MediaType,
+                    ArtifactType = parsed.EffectiveArtifactType,
+                    SubjectDigest = parsed.Subject?.Digest.ToString(),
+                    Content = content,
+                    TotalSize = totalSize,
+                    Annotations = annotations,
+                    PushedAt = now,
+                };
+                db.Manifests.Add(existing);
+                await db.SaveChangesAsync(cancellationToken);
+                foreach (var blob in parsed.RequiredBlobs.Select(b => b.Digest.ToString()).Distinct())
+                    db.ManifestBlobs.Add(new ManifestBlobRow { ManifestId = existing.Id, Digest = blob });
+                foreach (var childId in children.Distinct())
+                    db.ManifestChildren.Add(new ManifestChildRow { ParentId = existing.Id, ChildId = childId });
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            else if (existing.DeletedAt is not null)
+            {
+                existing.DeletedAt = null;
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            if (reference.Tag is { } tag) await tags.PointAsync(db, repositoryId, tag, existing.Id, now, cancellationToken);
+            return existing.Id;
+        }, cancellationToken);
+
+        if (reference.Tag is { } pushedTag) cache.RemoveManifest(repositoryId, pushedTag);
+        cache.RemoveManifest(repositoryId, digestText);
+        return new PutManifestResult(digest, parsed.Subject?.Digest.ToString());
+    }
+
+    /// <summary>Checks that every blob and child manifest the manifest names is in the repository; returns the children's row ids.</summary>
+    private async Task<List<long>> ResolveReferencesAsync(long repositoryId, ParsedManifest parsed, CancellationToken cancellationToken)
+    {
+        await using var db = registryDb.Open();
+        var required = parsed.RequiredBlobs.Select(b => b.Digest.ToString()).Distinct().ToList();
+        if (required.Count > 0)
+        {
+            var present = await db.RepositoryBlobs.AsNoTracking()
+                .Where(l => l.RepositoryId == repositoryId && required.Contains(l.Digest))
+                .Select(l => l.Digest).ToListAsync(cancellationToken);
+            var missing = required.Except(present, StringComparer.Ordinal).FirstOrDefault();
+            if (missing is not null)
+                throw ErrorCode.ManifestBlobUnknown.With($"blob {missing} is not in the repository; push it before the manifest", new { digest = missing });
+        }
+        var childDigests = parsed.Children.Select(c => c.Digest.ToString()).Distinct().ToList();
+        if (childDigests.Count == 0) return [];
+        var found = await db.Manifests.AsNoTracking()
+            .Where(m => m.RepositoryId == repositoryId && childDigests.Contains(m.Digest) && m.DeletedAt == null)
+            .Select(m => new { m.Id, m.Digest }).ToListAsync(cancellationToken);
+        var absent = childDigests.Except(found.Select(f => f.Digest), StringComparer.Ordinal).FirstOrDefault();
+        if (absent is not null)
+            throw ErrorCode.ManifestBlobUnknown.With($"manifest {absent} named by the index is not in the repository; push it first", new { digest = absent });
+        return [.. found.Select(f => f.Id)];
+    }
+
+    public async Task<ManifestView> GetAsync(string repository, ManifestReference reference, CancellationToken cancellationToken)
+    {
+        var repositoryId = await repositories.FindAsync(repository, cancellationToken)
+            ?? throw ErrorCode.NameUnknown.With($"repository '{repository}' is not known", new { name = repository });
+        return await GetAsync(repositoryId, reference, cancellationToken)
+            ?? throw ErrorCode.ManifestUnknown.With($"manifest '{reference}' is not in repository '{repository}'", new { reference = reference.ToString() });
+    }
+
+    public async Task<ManifestView?> GetAsync(long repositoryId, ManifestReference reference, CancellationToken cancellationToken)
+    {
+        var key = reference.ToString();
+        if (cache.GetManifest(repositoryId, key) is { } cached) return cached;
+        await using var db = registryDb.Open();
+        IQueryable<ManifestRow> query;
+        if (reference.Tag is { } tag)
+        {
+            query = from t in db.Tags.AsNoTracking()
+                    join m in db.Manifests.AsNoTracking() on t.ManifestId equals m.Id
+                    where t.RepositoryId == repositoryId && t.Name == tag && t.EndedAt == null && m.DeletedAt == null
+                    select m;
+        }
+        else
+        {
+            query = db.Manifests.AsNoTracking().Where(m => m.RepositoryId == repositoryId && m.Digest == key && m.DeletedAt == null);
+        }
+        var view = await query.Select(m => new ManifestView(m.Id, m.RepositoryId, m.Digest, m.MediaType, m.Content, m.SubjectDigest)).FirstOrDefaultAsync(cancellationToken);
+        if (view is not null) cache.SetManifest(repositoryId, key, view);
+        return view;
+    }
+
+    /// <summary>DELETE by digest: every tag on it ends and the manifest stops resolving; DELETE by tag: only the tag ends.</summary>
+    public async Task DeleteAsync(string repository, ManifestReference reference, CancellationToken cancellationToken)
+    {
+        var repositoryId = await repositories.FindAsync(repository, cancellationToken)
+            ?? throw ErrorCode.NameUnknown.With($"repository '{repository}' is not known", new { name = repository });
+        if (reference.Tag is { } tag)
+        {
+            var ended = await registryDb.WriteAsync(db => tags.EndAsync(db, repositoryId, tag, registryDb.Now(), cancellationToken), cancellationToken);
+            cache.RemoveManifest(repositoryId, tag);
+            if (ended == 0)
+                throw ErrorCode.ManifestUnknown.With($"tag '{tag}' is not in repository '{repository}'", new { tag });
+            return;
+        }
+
+        var digest = reference.ToString();
+        var endedTags = await registryDb.WriteAsync<List<string>?>(async db =>
+        {
+            var manifest = await db.Manifests.FirstOrDefaultAsync(m => m.RepositoryId == repositoryId && m.Digest == digest && m.DeletedAt == null, cancellationToken);
+            if (manifest is null) return null;
+            var now = registryDb.Now();
+            manifest.DeletedAt = now;
+            await db.SaveChangesAsync(cancellationToken);
+            return await tags.EndAllOnAsync(db, manifest.Id, now, cancellationToken);
+        }, cancellationToken);
+        cache.RemoveManifest(repositoryId, digest);
+        if (endedTags is null)
+            throw ErrorCode.ManifestUnknown.With($"manifest {digest} is not in repository '{repository}'", new { digest });
+        foreach (var name in endedTags) cache.RemoveManifest(repositoryId, name);
+    }
+
+    /// <summary>Manifests in the repository whose subject is <paramref name="subject"/>, optionally of one artifact type.</summary>
+    public async Task<List<ReferrerDescriptor>> GetReferrersAsync(string repository, Digest subject, string? artifactType, CancellationToken cancellationToken)
+    {
+        var repositoryId = await repositories.FindAsync(repository, cancellationToken);
+        if (repositoryId is null) return [];
+        var subjectText = subject.ToString();
+        await using var db = registryDb.Open();
+        var query = db.Manifests.AsNoTracking().Where(m => m.RepositoryId == repositoryId && m.SubjectDigest == subjectText && m.DeletedAt == null);
+        if (artifactType is not null) query = query.Where(m => m.ArtifactType == artifactType);
+        var rows = await query.OrderBy(m => m.Id)
+            .Select(m => new { m.MediaType, m.Digest, Size = (long)m.Content.Length, m.ArtifactType, m.Annotations })
+            .ToListAsync(cancellationToken);
+        return [.. rows.Select(r => new ReferrerDescriptor(r.MediaType, r.Digest, r.Size, r.ArtifactType,
+            r.Annotations is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(r.Annotations)))];
+    }
+}

@@ -1,0 +1,38 @@
+using System.Collections.Concurrent;
+using Berth.Registry.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Registry.Services;
+
+/// <summary>Maps repository names to ids. Ids never change for a name, so found ids are kept in memory.</summary>
+public sealed class RepositoryDirectory(RegistryDb registryDb)
+{
+    private readonly ConcurrentDictionary<string, long> _ids = new(StringComparer.Ordinal);
+
+    public async ValueTask<long?> FindAsync(string name, CancellationToken cancellationToken)
+    {
+        if (_ids.TryGetValue(name, out var cached)) return cached;
+        await using var db = registryDb.Open();
+        var id = await db.Repositories.AsNoTracking().Where(r => r.Name == name).Select(r => (long?)r.Id).FirstOrDefaultAsync(cancellationToken);
+        if (id is { } found) _ids.TryAdd(name, found);
+        return id;
+    }
+
+    /// <summary>The repository's id, creating the repository on first push.</summary>
+    public async ValueTask<long> GetOrCreateAsync(string name, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(name, cancellationToken) is { } existing) return existing;
+        var now = registryDb.Now();
+        var created = await registryDb.WriteAsync(async db =>
+        {
+            await db.Database.ExecuteSqlInterpolatedAsync(
+                $"""INSERT INTO "Repositories" ("Name", "CreatedAt") VALUES ({name}, {now}) ON CONFLICT ("Name") DO NOTHING""", cancellationToken);
+            return await db.Repositories.Where(r => r.Name == name).Select(r => r.Id).FirstAsync(cancellationToken);
+        }, cancellationToken);
+        _ids.TryAdd(name, created);
+        return created;
+    }
+
+    /// <summary>Forgets a name, for when its repository is deleted.</summary>
+    public void Forget(string name) => _ids.TryRemove(name, out _);
+}

@@ -1,0 +1,206 @@
+using Berth.Registry.Data;
+using Berth.Registry.Oci;
+using Berth.Registry.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Registry.Services;
+
+/// <summary>
+/// Blob uploads: sessions, chunks, and the final verified commit. Bytes are
+/// hashed while they stream to a staged file; only a blob whose digest matches
+/// what the client claimed is moved to its content address and recorded.
+/// </summary>
+public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobService blobs, UploadProgress progress)
+{
+    public async Task<Guid> StartAsync(long repositoryId, CancellationToken cancellationToken)
+    {
+        var id = Guid.NewGuid();
+        await store.CreateUploadAsync(id, cancellationToken);
+        var now = registryDb.Now();
+        await registryDb.WriteAsync(async db =>
+        {
+            db.UploadSessions.Add(new UploadSessionRow { Id = id, RepositoryId = repositoryId, StartedAt = now });
+            return await db.SaveChangesAsync(cancellationToken);
+        }, cancellationToken);
+        return id;
+    }
+
+    /// <summary>Bytes received so far; BLOB_UPLOAD_UNKNOWN when the session is not this repository's.</summary>
+    public async Task<long> GetSizeAsync(long repositoryId, Guid uploadId, CancellationToken cancellationToken)
+    {
+        await EnsureSessionAsync(repositoryId, uploadId, cancellationToken);
+        return await store.GetUploadSizeAsync(uploadId, cancellationToken) ?? throw UnknownUpload(uploadId);
+    }
+
+    /// <summary>Appends one chunk. A chunk that does not start where the upload ends is refused with 416.</summary>
+    public async Task<long> AppendAsync(long repositoryId, Guid uploadId, Stream body, ContentRange? range, long? contentLength, CancellationToken cancellationToken)
+    {
+        await EnsureSessionAsync(repositoryId, uploadId, cancellationToken);
+        var entry = progress.Get(uploadId);
+        await entry.Lock.WaitAsync(cancellationToken);
+        try
+        {
+            return await AppendLockedAsync(uploadId, entry, body, range, contentLength, cancellationToken);
+        }
+        finally
+        {
+            entry.Lock.Release();
+        }
+    }
+
+    private async Task<long> AppendLockedAsync(Guid uploadId, UploadProgress.Entry entry, Stream body, ContentRange? range, long? contentLength, CancellationToken cancellationToken)
+    {
+        var size = await store.GetUploadSizeAsync(uploadId, cancellationToken) ?? throw UnknownUpload(uploadId);
+        long? limit = contentLength;
+        if (range is { } r)
+        {
+            if (r.Start != size)
+            {
+                var error = ErrorCode.BlobUploadInvalid.With(
+                    $"chunk starts at {r.Start} but the upload has {size} bytes; send the chunk that starts at {size}",
+                    new { received = size }, Microsoft.AspNetCore.Http.StatusCodes.Status416RangeNotSatisfiable);
+                error.Headers["Range"] = RangeHeader(size);
+                throw error;
+            }
+            if (contentLength is { } declared && declared != r.Length)
+                throw ErrorCode.SizeInvalid.With($"Content-Range covers {r.Length} bytes but Content-Length is {declared}", null, Microsoft.AspNetCore.Http.StatusCodes.Status416RangeNotSatisfiable);
+            limit = r.Length;
+        }
+        if (entry.HashedBytes != size) await RehashAsync(uploadId, entry, cancellationToken);
+        try
+        {
+            var newSize = await store.AppendUploadAsync(uploadId, body, entry.Hasher, limit, cancellationToken);
+            entry.HashedBytes = newSize;
+            return newSize;
+        }
+        catch
+        {
+            // Part of the chunk may be on disk; the next request re-hashes from what is staged.
+            entry.HashedBytes = -1;
+            throw;
+        }
+    }
+
+    private async Task RehashAsync(Guid uploadId, UploadProgress.Entry entry, CancellationToken cancellationToken)
+    {
+        entry.Reset();
+        entry.HashedBytes = await HashStagedAsync(uploadId, entry.Hasher, cancellationToken);
+    }
+
+    private async Task<long> HashStagedAsync(Guid uploadId, System.Security.Cryptography.IncrementalHash hasher, CancellationToken cancellationToken)
+    {
+        await using var staged = await store.OpenUploadAsync(uploadId, cancellationToken);
+        var buffer = new byte[1 << 20];
+        long total = 0;
+        int read;
+        while ((read = await staged.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            hasher.AppendData(buffer, 0, read);
+            total += read;
+        }
+        return total;
+    }
+
+    /// <summary>Appends the last chunk (if any), verifies the digest and commits the blob.</summary>
+    public async Task<long> FinishAsync(long repositoryId, Guid uploadId, Digest digest, Stream body, long? contentLength, CancellationToken cancellationToken)
+    {
+        await EnsureSessionAsync(repositoryId, uploadId, cancellationToken);
+        var entry = progress.Get(uploadId);
+        await entry.Lock.WaitAsync(cancellationToken);
+        try
+        {
+            var size = await AppendLockedAsync(uploadId, entry, body, null, contentLength, cancellationToken);
+            var actual = await ComputeDigestAsync(uploadId, entry, digest.Algorithm, size, cancellationToken);
+            await CompleteAsync(repositoryId, uploadId, digest, actual, size, cancellationToken);
+            return size;
+        }
+        finally
+        {
+            entry.Lock.Release();
+            progress.Remove(uploadId);
+        }
+    }
+
+    /// <summary>The digest of the staged bytes: from the running hash when it covers them all, else by reading them back.</summary>
+    private async Task<Digest> ComputeDigestAsync(Guid uploadId, UploadProgress.Entry entry, string algorithm, long size, CancellationToken cancellationToken)
+    {
+        if (algorithm == Digest.Sha256 && entry.HashedBytes == size)
+            return Digest.FromHash(algorithm, entry.Hasher.GetHashAndReset());
+        using var hasher = Digest.CreateHasher(algorithm);
+        await HashStagedAsync(uploadId, hasher, cancellationToken);
+        return Digest.FromHash(algorithm, hasher.GetHashAndReset());
+    }
+
+    /// <summary>A whole blob in one request (POST ?digest=): no session row, one pass over the bytes.</summary>
+    public async Task<long> UploadWholeAsync(long repositoryId, Digest digest, Stream body, long? contentLength, CancellationToken cancellationToken)
+    {
+        var uploadId = Guid.NewGuid();
+        await store.CreateUploadAsync(uploadId, cancellationToken);
+        try
+        {
+            using var hasher = digest.CreateHasher();
+            var size = await store.AppendUploadAsync(uploadId, body, hasher, contentLength, cancellationToken);
+            if (contentLength is { } declared && declared != size)
+                throw ErrorCode.SizeInvalid.With($"received {size} bytes but Content-Length was {declared}");
+            var actual = Digest.FromHash(digest.Algorithm, hasher.GetHashAndReset());
+            await CompleteAsync(repositoryId, null, digest, actual, size, cancellationToken, uploadId);
+            return size;
+        }
+        catch
+        {
+            await store.DeleteUploadAsync(uploadId, CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async Task CompleteAsync(long repositoryId, Guid? sessionId, Digest expected, Digest actual, long size, CancellationToken cancellationToken, Guid? stagedId = null)
+    {
+        var staged = stagedId ?? sessionId!.Value;
+        if (expected != actual)
+        {
+            await DiscardAsync(sessionId, staged);
+            throw ErrorCode.DigestInvalid.With($"uploaded content has digest {actual}, not {expected}; nothing was stored",
+                new { expected = expected.ToString(), actual = actual.ToString() });
+        }
+        await store.CommitUploadAsync(staged, expected, cancellationToken);
+        await blobs.RecordAsync(repositoryId, expected, size, cancellationToken);
+        if (sessionId is { } id)
+            await registryDb.WriteAsync(db => db.UploadSessions.Where(u => u.Id == id).ExecuteDeleteAsync(cancellationToken), cancellationToken);
+    }
+
+    private async Task DiscardAsync(Guid? sessionId, Guid staged)
+    {
+        await store.DeleteUploadAsync(staged, CancellationToken.None);
+        if (sessionId is { } id)
+            await registryDb.WriteAsync(db => db.UploadSessions.Where(u => u.Id == id).ExecuteDeleteAsync(CancellationToken.None), CancellationToken.None);
+    }
+
+    public async Task CancelAsync(long repositoryId, Guid uploadId, CancellationToken cancellationToken)
+    {
+        await EnsureSessionAsync(repositoryId, uploadId, cancellationToken);
+        var entry = progress.Get(uploadId);
+        await entry.Lock.WaitAsync(cancellationToken);
+        try
+        {
+            await DiscardAsync(uploadId, uploadId);
+        }
+        finally
+        {
+            entry.Lock.Release();
+            progress.Remove(uploadId);
+        }
+    }
+
+    private async Task EnsureSessionAsync(long repositoryId, Guid uploadId, CancellationToken cancellationToken)
+    {
+        await using var db = registryDb.Open();
+        var exists = await db.UploadSessions.AsNoTracking().AnyAsync(u => u.Id == uploadId && u.RepositoryId == repositoryId, cancellationToken);
+        if (!exists) throw UnknownUpload(uploadId);
+    }
+
+    private static RegistryException UnknownUpload(Guid uploadId) =>
+        ErrorCode.BlobUploadUnknown.With($"upload {uploadId:N} is not in progress", new { uuid = uploadId.ToString("N") });
+
+    /// <summary>The Range header of an upload: the inclusive range received so far ("0-0" when empty, as distribution sends).</summary>
+    public static string RangeHeader(long size) => $"0-{Math.Max(0, size - 1)}";
+}

@@ -1,0 +1,57 @@
+using System.Security.Cryptography;
+using Berth.Registry.Oci;
+
+namespace Berth.Registry.Storage;
+
+/// <summary>
+/// Where blob bytes live. Content-addressed: one copy per digest, whatever
+/// repositories link it. Uploads are staged under their session id and become
+/// visible only when <see cref="CommitUploadAsync"/> moves them into place
+/// after their digest was verified. The filesystem driver is the embedded
+/// default; an S3-compatible driver implements the same contract (staging as a
+/// multipart upload, commit as complete-and-copy).
+/// </summary>
+public interface IBlobStore
+{
+    /// <summary>Size of a committed blob, or null when the store does not hold it.</summary>
+    ValueTask<long?> StatAsync(Digest digest, CancellationToken cancellationToken);
+
+    /// <summary>Opens a committed blob for reading; null when absent.</summary>
+    ValueTask<BlobReader?> OpenReadAsync(Digest digest, CancellationToken cancellationToken);
+
+    /// <summary>Removes a committed blob; no error when it is already gone.</summary>
+    ValueTask DeleteAsync(Digest digest, CancellationToken cancellationToken);
+
+    /// <summary>Digests of every committed blob, for finding files that lost their row after a crash.</summary>
+    IAsyncEnumerable<Digest> ListAsync(CancellationToken cancellationToken);
+
+    ValueTask CreateUploadAsync(Guid uploadId, CancellationToken cancellationToken);
+
+    /// <summary>Bytes received so far, or null when the upload does not exist.</summary>
+    ValueTask<long?> GetUploadSizeAsync(Guid uploadId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Appends <paramref name="source"/> to the staged upload, feeding every byte to
+    /// <paramref name="hasher"/> as it is written. Returns the new size.
+    /// <paramref name="maxBytes"/> caps what may arrive in this call (the declared length).
+    /// </summary>
+    ValueTask<long> AppendUploadAsync(Guid uploadId, Stream source, IncrementalHash? hasher, long? maxBytes, CancellationToken cancellationToken);
+
+    /// <summary>Reads the staged bytes back (to re-hash after a restart or for another algorithm).</summary>
+    ValueTask<Stream> OpenUploadAsync(Guid uploadId, CancellationToken cancellationToken);
+
+    /// <summary>Durably moves the staged upload to its content address. Idempotent when the blob already exists.</summary>
+    ValueTask CommitUploadAsync(Guid uploadId, Digest digest, CancellationToken cancellationToken);
+
+    ValueTask DeleteUploadAsync(Guid uploadId, CancellationToken cancellationToken);
+}
+
+/// <summary>An open blob: a stream, and the local path when there is one so the server can send the file directly.</summary>
+public sealed class BlobReader(Stream? stream, string? localPath, long length) : IAsyncDisposable
+{
+    public Stream? Stream { get; } = stream;
+    public string? LocalPath { get; } = localPath;
+    public long Length { get; } = length;
+
+    public ValueTask DisposeAsync() => Stream?.DisposeAsync() ?? ValueTask.CompletedTask;
+}
