@@ -1,10 +1,10 @@
 using Berth.ServiceDefaults;
 using Microsoft.AspNetCore.HttpOverrides;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Grpc.AspNetCore.Web;
 
 namespace Berth.Server;
 
-/// <summary>Builds the Server: the selected modules behind one port, for /v2, gRPC and REST alike.</summary>
+/// <summary>Builds the Server: the selected modules behind one port, for /v2, gRPC(-Web) and REST alike.</summary>
 public static class ServerApp
 {
     public static WebApplication Build(string[] args)
@@ -13,12 +13,7 @@ public static class ServerApp
         var modules = ModuleCatalog.Select(builder.Configuration["services"]);
 
         builder.AddServiceDefaults();
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            // Cleartext HTTP/2 (for gRPC from the gateway) and HTTP/1.1 (for container clients) on one port.
-            kestrel.ConfigureEndpointDefaults(endpoint => endpoint.Protocols = HttpProtocols.Http1AndHttp2);
-            kestrel.AddServerHeader = false;
-        });
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         builder.Services.Configure<ForwardedHeadersOptions>(options =>
         {
             // The gateway says how the client reached it; Location headers are built from that.
@@ -29,6 +24,10 @@ public static class ServerApp
 
         var app = builder.Build();
         app.UseForwardedHeaders();
+        app.UseRouting();
+        // Cleartext HTTP/2 and HTTP/1.1 cannot share a port without TLS, and container
+        // clients need HTTP/1.1: gRPC is served as gRPC-Web on the same port.
+        app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
         app.MapDefaultEndpoints();
         foreach (var module in modules) module.Map(app);
         app.Logger.LogInformation("Berth server running modules: {Modules}", string.Join(", ", modules.Select(m => m.Name)));

@@ -1,0 +1,29 @@
+using Berth.ServiceDefaults;
+using Yarp.ReverseProxy.Configuration;
+
+namespace Berth.Gateway;
+
+/// <summary>
+/// The edge: YARP routes /v2, /api/v1 and gRPC to the services that own them.
+/// Bodies stream through (nothing is buffered whole); X-Forwarded-* headers tell
+/// the services how the client reached the gateway, so their Location headers
+/// point here.
+/// </summary>
+public static class GatewayApp
+{
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddServiceDefaults();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.Services.AddReverseProxy()
+            .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+            .AddServiceDiscoveryDestinationResolver();
+
+        var app = builder.Build();
+        RouteBodyLimits.Validate(app.Services.GetRequiredService<IProxyConfigProvider>().GetConfig().Routes);
+        app.MapDefaultEndpoints();
+        app.MapReverseProxy(proxy => proxy.Use(RouteBodyLimits.ApplyAsync));
+        return app;
+    }
+}

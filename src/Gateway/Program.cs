@@ -1,0 +1,3 @@
+using Berth.Gateway;
+
+GatewayApp.Build(args).Run();
