@@ -11,9 +11,13 @@ namespace Berth.Gateway;
 /// </summary>
 public static class GatewayApp
 {
+    public const string DefaultUrl = "http://localhost:8080";
+
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
+        // Without --urls (or ASPNETCORE_URLS from the AppHost) the gateway takes 8080, beside the Server's default 5000.
+        if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls(DefaultUrl);
         builder.AddServiceDefaults();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         builder.Services.AddReverseProxy()

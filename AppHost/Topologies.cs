@@ -1,0 +1,28 @@
+namespace Berth.AppHost;
+
+/// <summary>
+/// The deployments the AppHost can describe. Standalone: the Gateway in front of
+/// one Server running every module on the embedded default (SQLite, filesystem,
+/// in-memory bus), so nothing else has to run.
+/// </summary>
+public static class Topologies
+{
+    public static void AddStandalone(IDistributedApplicationBuilder builder)
+    {
+        var dataDirectory = builder.Configuration["Berth:DataDirectory"]
+            ?? Path.Combine(builder.AppHostDirectory, ".data", "standalone");
+
+        var server = builder.AddProject<Projects.Server>("server", launchProfileName: "http")
+            .WithArgs("--services", "all")
+            .WithEnvironment("Registry__DataDirectory", dataDirectory)
+            .WithHttpHealthCheck("/health");
+
+        builder.AddProject<Projects.Gateway>("gateway", launchProfileName: "http")
+            .WithReference(server)
+            .WaitFor(server)
+            // "http://server" is resolved by service discovery to the Server's endpoint.
+            .WithEnvironment("ReverseProxy__Clusters__registry__Destinations__server__Address", "http://server")
+            .WithHttpHealthCheck("/health")
+            .WithExternalHttpEndpoints();
+    }
+}

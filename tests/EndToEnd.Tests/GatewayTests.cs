@@ -1,0 +1,79 @@
+using System.Net;
+using System.Security.Cryptography;
+
+namespace Berth.EndToEnd.Tests;
+
+/// <summary>The Gateway streams blobs of any size, limits other routes, and makes Location headers point at itself.</summary>
+public sealed class GatewayTests(BerthStack stack) : IClassFixture<BerthStack>
+{
+    [Fact]
+    public async Task Location_headers_point_at_the_gateway()
+    {
+        using var http = stack.Gateway.CreateClient();
+        using var response = await http.PostAsync("/v2/gw/location/blobs/uploads/", null);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var location = response.Headers.Location!;
+        Assert.True(location.IsAbsoluteUri);
+        Assert.Equal(stack.Gateway.BaseAddress.Authority, location.Authority);
+    }
+
+    [Fact]
+    public async Task A_blob_larger_than_the_default_body_limit_streams_through_in_both_directions()
+    {
+        // 64 MiB: over Kestrel's 30 MB default, so only a per-route limit lets it pass.
+        var blob = new byte[64 * 1024 * 1024];
+        Random.Shared.NextBytes(blob);
+        var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(blob));
+        using var http = stack.Gateway.CreateClient();
+        using (var push = await http.PostAsync($"/v2/gw/large/blobs/uploads/?digest={digest}", new ByteArrayContent(blob)))
+            Assert.Equal(HttpStatusCode.Created, push.StatusCode);
+
+        using var pull = await http.GetAsync($"/v2/gw/large/blobs/{digest}", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, pull.StatusCode);
+        Assert.Equal(blob.Length, pull.Content.Headers.ContentLength);
+        await using var body = await pull.Content.ReadAsStreamAsync();
+        Assert.Equal(digest, "sha256:" + Convert.ToHexStringLower(await SHA256.HashDataAsync(body)));
+    }
+
+    [Fact]
+    public async Task A_chunked_upload_through_the_gateway_completes()
+    {
+        using var http = stack.Gateway.CreateClient();
+        var blob = new byte[3 * 1024 * 1024 + 17];
+        Random.Shared.NextBytes(blob);
+        var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(blob));
+        using var start = await http.PostAsync("/v2/gw/chunked/blobs/uploads/", null);
+        var location = start.Headers.Location!;
+        const int chunk = 1024 * 1024;
+        for (var offset = 0; offset < blob.Length; offset += chunk)
+        {
+            var length = Math.Min(chunk, blob.Length - offset);
+            using var request = new HttpRequestMessage(HttpMethod.Patch, location) { Content = new ByteArrayContent(blob, offset, length) };
+            request.Content.Headers.TryAddWithoutValidation("Content-Range", $"{offset}-{offset + length - 1}");
+            using var patch = await http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Accepted, patch.StatusCode);
+            Assert.Equal($"0-{offset + length - 1}", patch.Headers.GetValues("Range").Single());
+            location = patch.Headers.Location!;
+        }
+        using var finish = await http.PutAsync($"{location}?digest={digest}", null);
+        Assert.Equal(HttpStatusCode.Created, finish.StatusCode);
+        Assert.Equal(digest, finish.Headers.GetValues("Docker-Content-Digest").Single());
+    }
+
+    [Fact]
+    public async Task The_api_route_refuses_an_oversized_body_at_the_edge()
+    {
+        using var http = stack.Gateway.CreateClient();
+        using var response = await http.PostAsync("/api/v1/repositories", new ByteArrayContent(new byte[2 * 1024 * 1024]));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Rest_api_answers_through_the_gateway()
+    {
+        using var http = stack.Gateway.CreateClient();
+        using var response = await http.GetAsync("/api/v1/repositories");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("repositories", await response.Content.ReadAsStringAsync());
+    }
+}
