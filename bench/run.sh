@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Side-by-side registry benchmark: Berth's Server (direct), Berth through its
+# Gateway, and CNCF distribution (Debian's docker-registry), with the same
+# load from regbench in one run. Prints regbench's table per scenario group
+# and keeps the JSON lines in bench/out/results.jsonl.
+#
+# Usage: bench/run.sh [quick]
+#   REGBENCH_DIR  regbench source (default: ../shared/tools/regbench beside the repo)
+#   DIST_SCRIPT   script that starts distribution (default: ../shared/tools/run-distribution.sh)
+#   DURATION      seconds per timed scenario (default 10; "quick" uses 5)
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+out="$repo/bench/out"
+regbench_dir=${REGBENCH_DIR:-$repo/../shared/tools/regbench}
+dist_script=${DIST_SCRIPT:-$repo/../shared/tools/run-distribution.sh}
+duration=${DURATION:-10}
+[ "${1:-}" = quick ] && duration=5
+dist_port=5003 server_port=5010 gateway_port=5011
+work=$(mktemp -d /tmp/berth-bench.XXXXXX)
+pids=()
+
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -f "$work/dist/registry.pid" ] && kill "$(cat "$work/dist/registry.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+wait_for() { # url, seconds
+  for _ in $(seq 1 $(($2 * 10))); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done
+  echo "error: $1 did not answer within $2 s" >&2; return 1
+}
+
+mkdir -p "$out"
+command -v go >/dev/null || { echo "error: go not found (apt-get install golang-go)" >&2; exit 1; }
+command -v docker-registry >/dev/null || { echo "error: docker-registry not found (apt-get install docker-registry)" >&2; exit 1; }
+(cd "$regbench_dir" && GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local go build -o "$work/regbench" .)
+
+echo "== publishing Berth (Release)" >&2
+dotnet publish "$repo/src/Server/Server.csproj" -c Release -o "$work/server" --nologo -v quiet >&2
+dotnet publish "$repo/src/Gateway/Gateway.csproj" -c Release -o "$work/gateway" --nologo -v quiet >&2
+
+echo "== starting registries" >&2
+LOG_LEVEL=error bash "$dist_script" "$dist_port" "$work/dist" >&2
+(cd "$work/server" && exec env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
+  ./Berth.Server --urls "http://127.0.0.1:$server_port" --Registry:DataDirectory "$work/berth-data" >"$work/server.log" 2>&1) &
+pids+=($!)
+wait_for "http://127.0.0.1:$server_port/v2/" 60
+(cd "$work/gateway" && exec env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
+  ./Berth.Gateway --urls "http://127.0.0.1:$gateway_port" \
+  --ReverseProxy:Clusters:registry:Destinations:server:Address "http://127.0.0.1:$server_port" >"$work/gateway.log" 2>&1) &
+pids+=($!)
+wait_for "http://127.0.0.1:$gateway_port/v2/" 60
+
+targets="dist=http://127.0.0.1:$dist_port,berth=http://127.0.0.1:$server_port,berth-gw=http://127.0.0.1:$gateway_port"
+results="$out/results.jsonl"
+: >"$results"
+run() { echo "== regbench $*" >&2; "$work/regbench" -url "$targets" -json "$@" >>"$results"; }
+
+status=0
+run -scenario push-blobs,pull-blobs -blobs 64 -blob-size 16MiB -c 8 || status=1
+run -scenario push-blobs -blobs 64 -blob-size 16MiB -chunk 4MiB -c 8 || status=1
+run -scenario push-blobs,pull-blobs -blobs 256 -blob-size 1MiB -c 8 || status=1
+run -scenario manifest-put -repo bench/put -duration "${duration}s" -c 8 || status=1
+run -scenario manifest-get -duration "${duration}s" -c 32 || status=1
+run -scenario manifest-head -duration "${duration}s" -c 32 || status=1
+run -scenario tags-list -repo bench/tags -tags 1000 -duration "${duration}s" -c 8 || status=1
+run -scenario catalog -repos 100 -page 100 -duration "${duration}s" -c 8 || status=1
+run -scenario mixed -blobs 16 -blob-size 1MiB -duration "${duration}s" -c 16 || status=1
+
+echo
+echo "| scenario | params | target | c | MB/s | ops/s | p50 ms | p99 ms | errors |"
+echo "|---|---|---|---:|---:|---:|---:|---:|---:|"
+python3 - "$results" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if not line.startswith("{"):
+        continue
+    r = json.loads(line)
+    mbps = f"{r['mbps']:.0f}" if r.get("mbps") else "–"
+    print(f"| {r['scenario']} | {r.get('params','')} | {r['target']} | {r['concurrency']} | {mbps} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} |")
+PY
+exit $status
