@@ -11,7 +11,117 @@ public sealed class OciClient(HttpClient http)
 {
     public HttpClient Http { get; } = http;
 
+    public const string OciManifestType = "application/vnd.oci.image.manifest.v1+json";
+    public const string OciIndexType = "application/vnd.oci.image.index.v1+json";
+    public const string DockerManifestType = "application/vnd.docker.distribution.manifest.v2+json";
+    public const string DockerListType = "application/vnd.docker.distribution.manifest.list.v2+json";
+
     public static string Sha256(byte[] content) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
+
+    public static string Sha512(byte[] content) => "sha512:" + Convert.ToHexStringLower(SHA512.HashData(content));
+
+    /// <summary>A repository name no other test uses, so tests sharing a server never collide.</summary>
+    public static string NewRepository(string prefix = "t") => $"{prefix}/{Guid.NewGuid():N}";
+
+    /// <summary>Where the filesystem store keeps a committed blob (mirrors FileSystemBlobStore's layout).</summary>
+    public static string BlobFile(string dataDirectory, string digest)
+    {
+        var (algorithm, hex) = (digest[..digest.IndexOf(':')], digest[(digest.IndexOf(':') + 1)..]);
+        return Path.Combine(dataDirectory, "storage", "blobs", algorithm, hex[..2], hex);
+    }
+
+    public static string UploadsDirectory(string dataDirectory) => Path.Combine(dataDirectory, "storage", "uploads");
+
+    public static HashSet<string> StagedUploads(string dataDirectory) =>
+        [.. Directory.EnumerateFiles(UploadsDirectory(dataDirectory)).Select(Path.GetFileName).OfType<string>()];
+
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string url, byte[]? body = null, Action<HttpRequestMessage>? configure = null)
+    {
+        using var request = new HttpRequestMessage(method, url);
+        if (body is not null)
+        {
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        }
+        configure?.Invoke(request);
+        return await Http.SendAsync(request);
+    }
+
+    /// <summary>POST /blobs/uploads/ with no body; asserts 202 and returns the session's Location.</summary>
+    public async Task<string> StartUploadAsync(string repository)
+    {
+        using var response = await Http.PostAsync($"/v2/{repository}/blobs/uploads/", null);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        return response.Headers.Location!.ToString();
+    }
+
+    public static string WithQuery(string location, string query) => location + (location.Contains('?') ? "&" : "?") + query;
+
+    public static string Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? string.Join(",", values)
+        : response.Content.Headers.TryGetValues(name, out var contentValues) ? string.Join(",", contentValues)
+        : throw new Xunit.Sdk.XunitException($"response has no {name} header (status {(int)response.StatusCode})");
+
+    public static string? OptionalHeader(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? string.Join(",", values)
+        : response.Content.Headers.TryGetValues(name, out var contentValues) ? string.Join(",", contentValues) : null;
+
+    /// <summary>Asserts the status and that the OCI error body carries exactly <paramref name="code"/>.</summary>
+    public static async Task AssertErrorAsync(HttpResponseMessage response, HttpStatusCode status, string code)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"expected {(int)status} {code}, got {(int)response.StatusCode}: {body}");
+        Assert.Equal([code], await ErrorCodesAsync(response));
+    }
+
+    /// <summary>A config blob and one layer pushed to the repository, for building manifests by hand.</summary>
+    public async Task<(string ConfigDigest, long ConfigSize, string LayerDigest, long LayerSize)> PushConfigAndLayerAsync(string repository, int layerSize = 512)
+    {
+        var config = Encoding.UTF8.GetBytes($$"""{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"nonce":"{{Guid.NewGuid()}}"}""");
+        var layer = RandomBytes(layerSize);
+        return (await PushBlobAsync(repository, config), config.Length, await PushBlobAsync(repository, layer), layer.Length);
+    }
+
+    /// <summary>An image manifest of <paramref name="mediaType"/> whose blobs are in the repository (not yet pushed itself).</summary>
+    public async Task<byte[]> NewImageManifestAsync(string repository, string mediaType = OciManifestType, string? subject = null, string? artifactType = null)
+    {
+        var (config, configSize, layer, layerSize) = await PushConfigAndLayerAsync(repository);
+        var configType = mediaType == DockerManifestType ? "application/vnd.docker.container.image.v1+json" : "application/vnd.oci.image.config.v1+json";
+        return ImageManifest(config, configSize, [(layer, layerSize)], subject, artifactType, mediaType, configType);
+    }
+
+    /// <summary>A valid OCI image manifest padded with an annotation to exactly <paramref name="size"/> bytes.</summary>
+    public async Task<byte[]> PaddedManifestAsync(string repository, int size)
+    {
+        var (config, configSize, layer, layerSize) = await PushConfigAndLayerAsync(repository);
+        byte[] Build(int padding) => JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            schemaVersion = 2,
+            mediaType = OciManifestType,
+            config = new { mediaType = "application/vnd.oci.image.config.v1+json", digest = config, size = configSize },
+            layers = new[] { new { mediaType = "application/vnd.oci.image.layer.v1.tar+gzip", digest = layer, size = layerSize } },
+            annotations = new Dictionary<string, string> { ["padding"] = new('x', padding) },
+        });
+        var manifest = Build(size - Build(0).Length);
+        Assert.Equal(size, manifest.Length);
+        return manifest;
+    }
+
+    /// <summary>PUTs a manifest and asserts 201; returns its sha256 digest.</summary>
+    public async Task<string> PutManifestCreatedAsync(string repository, string reference, byte[] manifest, string mediaType)
+    {
+        using var response = await PutManifestAsync(repository, reference, manifest, mediaType);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"PUT manifest {reference}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return Header(response, "Docker-Content-Digest");
+    }
+
+    public async Task<List<string>> ListTagsAsync(string repository)
+    {
+        using var response = await Http.GetAsync($"/v2/{repository}/tags/list");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return [.. document.RootElement.GetProperty("tags").EnumerateArray().Select(t => t.GetString()!)];
+    }
 
     public static byte[] RandomBytes(int length)
     {

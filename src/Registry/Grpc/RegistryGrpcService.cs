@@ -65,6 +65,7 @@ public sealed class RegistryGrpcService(CatalogService catalog, ManifestService 
                 SizeBytes = view.Content.Length,
                 Content = System.Text.Encoding.UTF8.GetString(view.Content),
                 SubjectDigest = view.SubjectDigest ?? "",
+                PushedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(view.PushedAt, DateTimeKind.Utc)),
             };
             message.Tags.AddRange(tags);
             message.References.AddRange(parsed.RequiredBlobs.Concat(parsed.Children)

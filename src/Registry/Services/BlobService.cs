@@ -13,12 +13,13 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
     {
         var key = digest.ToString();
         if (cache.GetBlobSize(repositoryId, key) is { } cached) return cached;
+        var stamp = cache.BlobStamp(repositoryId, key);
         await using var db = registryDb.Open();
         var size = await (from link in db.RepositoryBlobs.AsNoTracking()
                           join blob in db.Blobs.AsNoTracking() on link.Digest equals blob.Digest
                           where link.RepositoryId == repositoryId && link.Digest == key
                           select (long?)blob.Size).FirstOrDefaultAsync(cancellationToken);
-        if (size is { } found) cache.SetBlobSize(repositoryId, key, found);
+        if (size is { } found) cache.SetBlobSize(repositoryId, key, found, stamp);
         return size;
     }
 
@@ -38,6 +39,7 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
     {
         var key = digest.ToString();
         var now = registryDb.Now();
+        var stamp = cache.BlobStamp(repositoryId, key);
         await registryDb.WriteAsync(async db =>
         {
             await db.Database.ExecuteSqlInterpolatedAsync(
@@ -45,7 +47,7 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
             await LinkAsync(db, repositoryId, key, now, cancellationToken);
             return 0;
         }, cancellationToken);
-        cache.SetBlobSize(repositoryId, key, size);
+        cache.SetBlobSize(repositoryId, key, size, stamp);
     }
 
     private static Task<int> LinkAsync(RegistryDbContext db, long repositoryId, string digest, DateTime now, CancellationToken cancellationToken) =>
@@ -62,6 +64,7 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
     {
         var key = digest.ToString();
         if (cache.GetBlobSize(repositoryId, key) is { } already) return already;
+        var stamp = cache.BlobStamp(repositoryId, key);
         await using (var db = registryDb.Open())
         {
             var sources = db.RepositoryBlobs.AsNoTracking().Where(l => l.Digest == key)
@@ -77,7 +80,7 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
             await LinkAsync(db, repositoryId, key, registryDb.Now(), cancellationToken);
             return found;
         }, cancellationToken);
-        if (size is { } linked) cache.SetBlobSize(repositoryId, key, linked);
+        if (size is { } linked) cache.SetBlobSize(repositoryId, key, linked, stamp);
         return size;
     }
 

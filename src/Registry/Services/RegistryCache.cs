@@ -3,33 +3,63 @@ using Microsoft.Extensions.Caching.Memory;
 namespace Berth.Registry.Services;
 
 /// <summary>A manifest ready to serve: everything a GET or HEAD needs, no database round trip.</summary>
-public sealed record ManifestView(long Id, long RepositoryId, string Digest, string MediaType, byte[] Content, string? SubjectDigest);
+public sealed record ManifestView(long Id, long RepositoryId, string Digest, string MediaType, byte[] Content, string? SubjectDigest, DateTime PushedAt);
 
 /// <summary>
 /// The hot-path cache: manifests by (repository, tag or digest) and blob links by
 /// (repository, digest). Every write that changes what a key resolves to removes
 /// the key after its transaction commits, so a reader never sees an older answer
 /// than the database once the writer has returned.
+/// A reader that missed fills the key from what it read, and that read may predate
+/// a write that commits and removes the key before the fill lands; without a guard
+/// the old answer would then be cached with no expiry. So every removal first bumps
+/// a generation counter for the key's stripe, a filler takes the counter before it
+/// reads (<see cref="ManifestStamp"/>, <see cref="BlobStamp"/>), and a fill whose
+/// stripe moved on in the meantime is dropped again.
 /// </summary>
 public sealed class RegistryCache(IMemoryCache memory)
 {
+    /// <summary>Generations by key stripe; a shared stripe only costs a needless miss.</summary>
+    private readonly long[] _generations = new long[1024];
+
     private static string ManifestKey(long repositoryId, string reference) => $"m\n{repositoryId}\n{reference}";
 
     private static string BlobKey(long repositoryId, string digest) => $"b\n{repositoryId}\n{digest}";
 
+    private ref long Generation(string key) => ref _generations[(uint)key.GetHashCode() % (uint)_generations.Length];
+
     public ManifestView? GetManifest(long repositoryId, string reference) =>
         memory.TryGetValue(ManifestKey(repositoryId, reference), out ManifestView? view) ? view : null;
 
-    public void SetManifest(long repositoryId, string reference, ManifestView view) =>
-        memory.Set(ManifestKey(repositoryId, reference), view, new MemoryCacheEntryOptions { Size = view.Content.Length + 256 });
+    /// <summary>Take before reading the database; pass to <see cref="SetManifest"/>.</summary>
+    public long ManifestStamp(long repositoryId, string reference) => Interlocked.Read(ref Generation(ManifestKey(repositoryId, reference)));
 
-    public void RemoveManifest(long repositoryId, string reference) => memory.Remove(ManifestKey(repositoryId, reference));
+    public void SetManifest(long repositoryId, string reference, ManifestView view, long stamp) =>
+        Fill(ManifestKey(repositoryId, reference), view, view.Content.Length + 256, stamp);
+
+    public void RemoveManifest(long repositoryId, string reference) => Invalidate(ManifestKey(repositoryId, reference));
 
     public long? GetBlobSize(long repositoryId, string digest) =>
         memory.TryGetValue(BlobKey(repositoryId, digest), out long size) ? size : null;
 
-    public void SetBlobSize(long repositoryId, string digest, long size) =>
-        memory.Set(BlobKey(repositoryId, digest), size, new MemoryCacheEntryOptions { Size = 128 });
+    /// <summary>Take before reading or writing the database; pass to <see cref="SetBlobSize"/>.</summary>
+    public long BlobStamp(long repositoryId, string digest) => Interlocked.Read(ref Generation(BlobKey(repositoryId, digest)));
 
-    public void RemoveBlob(long repositoryId, string digest) => memory.Remove(BlobKey(repositoryId, digest));
+    public void SetBlobSize(long repositoryId, string digest, long size, long stamp) => Fill(BlobKey(repositoryId, digest), size, 128, stamp);
+
+    public void RemoveBlob(long repositoryId, string digest) => Invalidate(BlobKey(repositoryId, digest));
+
+    private void Fill<T>(string key, T value, long size, long stamp)
+    {
+        memory.Set(key, value, new MemoryCacheEntryOptions { Size = size });
+        // Set, then check: a removal that ran before the Set has bumped the generation
+        // by now, and one that runs after it removes the entry itself.
+        if (Interlocked.Read(ref Generation(key)) != stamp) memory.Remove(key);
+    }
+
+    private void Invalidate(string key)
+    {
+        Interlocked.Increment(ref Generation(key));
+        memory.Remove(key);
+    }
 }

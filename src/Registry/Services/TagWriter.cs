@@ -17,10 +17,15 @@ public sealed class TagWriter
             UPDATE "Tags" SET "EndedAt" = {now}
             WHERE "RepositoryId" = {repositoryId} AND "Name" = {tag} AND "EndedAt" IS NULL AND "ManifestId" <> {manifestId}
             """, cancellationToken);
+        var alreadyThere = await db.Tags.AnyAsync(
+            t => t.RepositoryId == repositoryId && t.Name == tag && t.EndedAt == null && t.ManifestId == manifestId, cancellationToken);
+        if (alreadyThere) return;
+        // A plain insert, not "insert unless a live row exists": under READ COMMITTED a
+        // concurrent mover may have committed a new live row after our UPDATE looked,
+        // and skipping would silently lose this move. The unique index turns that race
+        // into a conflict, and the retry ends the winner's row and inserts ours.
         await db.Database.ExecuteSqlInterpolatedAsync($"""
-            INSERT INTO "Tags" ("RepositoryId", "Name", "ManifestId", "StartedAt")
-            SELECT {repositoryId}, {tag}, {manifestId}, {now}
-            WHERE NOT EXISTS (SELECT 1 FROM "Tags" WHERE "RepositoryId" = {repositoryId} AND "Name" = {tag} AND "EndedAt" IS NULL)
+            INSERT INTO "Tags" ("RepositoryId", "Name", "ManifestId", "StartedAt") VALUES ({repositoryId}, {tag}, {manifestId}, {now})
             """, cancellationToken);
     }
 
