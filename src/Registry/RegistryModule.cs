@@ -7,6 +7,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -63,7 +65,7 @@ public static class RegistryModule
         var connectionString = options.ResolveConnectionString();
         if (options.DatabaseProvider == "postgres")
         {
-            services.AddPooledDbContextFactory<PostgresRegistryDbContext>(o => o.UseNpgsql(connectionString));
+            services.AddPooledDbContextFactory<PostgresRegistryDbContext>(o => QuietRetriedConflicts(o.UseNpgsql(connectionString)));
             services.AddSingleton(sp =>
             {
                 var factory = sp.GetRequiredService<IDbContextFactory<PostgresRegistryDbContext>>();
@@ -73,13 +75,21 @@ public static class RegistryModule
         }
 
         Directory.CreateDirectory(options.DataDirectory);
-        services.AddPooledDbContextFactory<SqliteRegistryDbContext>(o => o.UseSqlite(connectionString).AddInterceptors(new SqlitePragmas()));
+        services.AddPooledDbContextFactory<SqliteRegistryDbContext>(o => QuietRetriedConflicts(o.UseSqlite(connectionString).AddInterceptors(new SqlitePragmas())));
         services.AddSingleton(sp =>
         {
             var factory = sp.GetRequiredService<IDbContextFactory<SqliteRegistryDbContext>>();
             return new RegistryDb(factory.CreateDbContext, new WriteGate(serialize: true), sp.GetRequiredService<TimeProvider>());
         });
     }
+
+    /// <summary>
+    /// A unique-key conflict between concurrent pushes is expected and retried
+    /// (<see cref="TransientConflict"/>), so EF's "failed executing command" is
+    /// logged at Debug; a failure that is not retried still surfaces as an exception.
+    /// </summary>
+    private static DbContextOptionsBuilder QuietRetriedConflicts(DbContextOptionsBuilder options) =>
+        options.ConfigureWarnings(w => w.Log((RelationalEventId.CommandError, LogLevel.Debug), (CoreEventId.SaveChangesFailed, LogLevel.Debug)));
 
     public static IEndpointRouteBuilder MapRegistry(this IEndpointRouteBuilder app)
     {

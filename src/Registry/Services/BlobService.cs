@@ -70,7 +70,7 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
             var sources = db.RepositoryBlobs.AsNoTracking().Where(l => l.Digest == key)
                 .Join(db.Repositories.AsNoTracking(), l => l.RepositoryId, r => r.Id, (l, r) => r.Name);
             if (fromRepository is not null) sources = sources.Where(name => name == fromRepository);
-            var candidates = await sources.Take(64).ToListAsync(cancellationToken);
+            var candidates = await sources.OrderBy(name => name).Take(64).ToListAsync(cancellationToken);
             if (!candidates.Any(mayReadFrom)) return null;
         }
         var size = await registryDb.WriteAsync(async db =>
