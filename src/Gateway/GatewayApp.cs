@@ -19,7 +19,13 @@ public static class GatewayApp
         // Without --urls (or ASPNETCORE_URLS from the AppHost) the gateway takes 8080, beside the Server's default 5000.
         if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls(DefaultUrl);
         builder.AddServiceDefaults();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // Blob downloads are relayed in 64 KiB pieces; letting up to 1 MiB queue for the
+            // client socket keeps the upstream read going while the client catches up.
+            kestrel.Limits.MaxResponseBufferSize = 1024 * 1024;
+        });
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddServiceDiscoveryDestinationResolver();

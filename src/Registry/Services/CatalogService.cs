@@ -11,7 +11,7 @@ public sealed record TagHistoryEntry(string Name, string ManifestDigest, string 
 public sealed record RepositorySummary(string Name, DateTime CreatedAt, int TagCount, int ManifestCount, long SizeBytes, DateTime? LastModified);
 
 /// <summary>Listings: repositories and tags in lexical (ordinal) order, a page at a time, keyed by the last name seen.</summary>
-public sealed class CatalogService(RegistryDb registryDb, RepositoryDirectory repositories)
+public sealed class CatalogService(RegistryDb registryDb, RepositoryDirectory repositories, RegistryCache cache)
 {
     public async Task<Page<string>> ListRepositoriesAsync(string? last, int limit, CancellationToken cancellationToken)
     {
@@ -21,13 +21,33 @@ public sealed class CatalogService(RegistryDb registryDb, RepositoryDirectory re
         return ToPage(await query.OrderBy(name => name).Take(limit + 1).ToListAsync(cancellationToken), limit);
     }
 
+    /// <summary>
+    /// A page of live tags. The whole sorted list is cached per repository, so a
+    /// page is a binary search and a slice; a tag change drops the snapshot.
+    /// </summary>
     public async Task<Page<string>> ListTagsAsync(string repository, string? last, int limit, CancellationToken cancellationToken)
     {
         var repositoryId = await RequireAsync(repository, cancellationToken);
+        var tags = cache.GetTagList(repositoryId) ?? await LoadTagListAsync(repositoryId, cancellationToken);
+        var start = 0;
+        if (!string.IsNullOrEmpty(last))
+        {
+            var found = Array.BinarySearch(tags, last, StringComparer.Ordinal);
+            start = found >= 0 ? found + 1 : ~found;
+        }
+        var count = Math.Min(limit, tags.Length - start);
+        return new Page<string>(new ArraySegment<string>(tags, start, Math.Max(0, count)), start + count < tags.Length);
+    }
+
+    private async Task<string[]> LoadTagListAsync(long repositoryId, CancellationToken cancellationToken)
+    {
+        var stamp = cache.TagListStamp(repositoryId);
         await using var db = registryDb.Open();
-        var query = db.Tags.AsNoTracking().Where(t => t.RepositoryId == repositoryId && t.EndedAt == null).Select(t => t.Name);
-        if (!string.IsNullOrEmpty(last)) query = query.Where(name => string.Compare(name, last) > 0);
-        return ToPage(await query.OrderBy(name => name).Take(limit + 1).ToListAsync(cancellationToken), limit);
+        var tags = await db.Tags.AsNoTracking().Where(t => t.RepositoryId == repositoryId && t.EndedAt == null).Select(t => t.Name).ToArrayAsync(cancellationToken);
+        // Ordinal order whatever the database's collation: the spec's lexical order.
+        Array.Sort(tags, StringComparer.Ordinal);
+        cache.SetTagList(repositoryId, tags, stamp);
+        return tags;
     }
 
     /// <summary>Tag rows in name order; live rows only unless <paramref name="includeHistory"/>, newest first within a name.</summary>

@@ -60,7 +60,11 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
             return existing.Id;
         }, cancellationToken);
 
-        if (reference.Tag is { } pushedTag) cache.RemoveManifest(repositoryId, pushedTag);
+        if (reference.Tag is { } pushedTag)
+        {
+            cache.RemoveManifest(repositoryId, pushedTag);
+            cache.RemoveTagList(repositoryId);
+        }
         cache.RemoveManifest(repositoryId, digestText);
         return new PutManifestResult(digest, parsed.Subject?.Digest.ToString());
     }
@@ -130,6 +134,7 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
         {
             var ended = await registryDb.WriteAsync(db => tags.EndAsync(db, repositoryId, tag, registryDb.Now(), cancellationToken), cancellationToken);
             cache.RemoveManifest(repositoryId, tag);
+            cache.RemoveTagList(repositoryId);
             if (ended == 0)
                 throw ErrorCode.ManifestUnknown.With($"tag '{tag}' is not in repository '{repository}'", new { tag });
             return;
@@ -149,6 +154,7 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
         if (endedTags is null)
             throw ErrorCode.ManifestUnknown.With($"manifest {digest} is not in repository '{repository}'", new { digest });
         foreach (var name in endedTags) cache.RemoveManifest(repositoryId, name);
+        if (endedTags.Count > 0) cache.RemoveTagList(repositoryId);
     }
 
     /// <summary>Manifests in the repository whose subject is <paramref name="subject"/>, optionally of one artifact type.</summary>

@@ -6,8 +6,8 @@ namespace Berth.Registry.Services;
 public sealed record ManifestView(long Id, long RepositoryId, string Digest, string MediaType, byte[] Content, string? SubjectDigest, DateTime PushedAt);
 
 /// <summary>
-/// The hot-path cache: manifests by (repository, tag or digest) and blob links by
-/// (repository, digest). Every write that changes what a key resolves to removes
+/// The hot-path cache: manifests by (repository, tag or digest), blob links by
+/// (repository, digest) and each repository's sorted list of live tags. Every write that changes what a key resolves to removes
 /// the key after its transaction commits, so a reader never sees an older answer
 /// than the database once the writer has returned.
 /// A reader that missed fills the key from what it read, and that read may predate
@@ -25,6 +25,8 @@ public sealed class RegistryCache(IMemoryCache memory)
     private static string ManifestKey(long repositoryId, string reference) => $"m\n{repositoryId}\n{reference}";
 
     private static string BlobKey(long repositoryId, string digest) => $"b\n{repositoryId}\n{digest}";
+
+    private static string TagListKey(long repositoryId) => $"t\n{repositoryId}";
 
     private ref long Generation(string key) => ref _generations[(uint)key.GetHashCode() % (uint)_generations.Length];
 
@@ -48,6 +50,19 @@ public sealed class RegistryCache(IMemoryCache memory)
     public void SetBlobSize(long repositoryId, string digest, long size, long stamp) => Fill(BlobKey(repositoryId, digest), size, 128, stamp);
 
     public void RemoveBlob(long repositoryId, string digest) => Invalidate(BlobKey(repositoryId, digest));
+
+    /// <summary>The repository's live tag names in ordinal order, as one snapshot that pages are cut from.</summary>
+    public string[]? GetTagList(long repositoryId) =>
+        memory.TryGetValue(TagListKey(repositoryId), out string[]? tags) ? tags : null;
+
+    /// <summary>Take before reading the database; pass to <see cref="SetTagList"/>.</summary>
+    public long TagListStamp(long repositoryId) => Interlocked.Read(ref Generation(TagListKey(repositoryId)));
+
+    public void SetTagList(long repositoryId, string[] tags, long stamp) =>
+        Fill(TagListKey(repositoryId), tags, 64 + tags.Sum(t => 32L + 2 * t.Length), stamp);
+
+    /// <summary>Any tag of the repository started or ended.</summary>
+    public void RemoveTagList(long repositoryId) => Invalidate(TagListKey(repositoryId));
 
     private void Fill<T>(string key, T value, long size, long stamp)
     {
