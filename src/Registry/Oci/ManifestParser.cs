@@ -23,45 +23,58 @@ public static class ManifestParser
 
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-                throw ErrorCode.ManifestInvalid.With("manifest must be a JSON object");
-
-            var declared = OptionalString(root, "mediaType");
-            var header = NormalizeContentType(contentType);
-            var mediaType = ResolveMediaType(root, declared, header);
-
-            if (MediaTypes.IsSchema1(mediaType) || (root.TryGetProperty("schemaVersion", out var v1) && v1.ValueKind == JsonValueKind.Number && v1.TryGetInt32(out var n1) && n1 == 1))
-                throw ErrorCode.ManifestInvalid.With("Docker schema 1 manifests are not supported; push with a client that writes schema 2 or OCI manifests");
-
-            if (!MediaTypes.IsSupportedManifest(mediaType))
-                throw ErrorCode.ManifestInvalid.With($"unsupported manifest media type '{mediaType}'");
-
-            if (!root.TryGetProperty("schemaVersion", out var schema) || schema.ValueKind != JsonValueKind.Number
-                || !schema.TryGetInt32(out var schemaVersion) || schemaVersion != 2)
-                throw ErrorCode.ManifestInvalid.With("schemaVersion must be 2");
-
-            var artifactType = OptionalString(root, "artifactType");
-            var subject = root.TryGetProperty("subject", out var subjectElement) ? ReadDescriptor(subjectElement, "subject") : null;
-            var annotations = ReadAnnotations(root);
-
-            if (MediaTypes.IsIndex(mediaType))
+            try
             {
-                var children = ReadDescriptorArray(root, "manifests", required: true);
-                foreach (var child in children)
-                {
-                    if (!MediaTypes.IsSupportedManifest(child.MediaType) && !IsArtifactManifestType(child.MediaType))
-                        throw ErrorCode.ManifestInvalid.With($"index entry {child.Digest} has media type '{child.MediaType}', which is not a manifest");
-                }
-                return new ParsedManifest(mediaType, artifactType, null, [], children, subject, annotations);
+                return Read(document.RootElement, contentType);
             }
-
-            if (!root.TryGetProperty("config", out var configElement))
-                throw ErrorCode.ManifestInvalid.With("image manifest has no config");
-            var config = ReadDescriptor(configElement, "config");
-            var layers = ReadDescriptorArray(root, "layers", required: true);
-            return new ParsedManifest(mediaType, artifactType, config, layers, [], subject, annotations);
+            catch (InvalidOperationException e)
+            {
+                // JsonDocument checks structure only; a string that is not valid UTF-8, or a lone
+                // surrogate escape such as "\ud800", fails when it is read, and must not become a 500.
+                throw ErrorCode.ManifestInvalid.With($"manifest has a string that is not valid Unicode: {e.Message}");
+            }
         }
+    }
+
+    private static ParsedManifest Read(JsonElement root, string? contentType)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+            throw ErrorCode.ManifestInvalid.With("manifest must be a JSON object");
+
+        var declared = OptionalString(root, "mediaType");
+        var header = NormalizeContentType(contentType);
+        var mediaType = ResolveMediaType(root, declared, header);
+
+        if (MediaTypes.IsSchema1(mediaType) || (root.TryGetProperty("schemaVersion", out var v1) && v1.ValueKind == JsonValueKind.Number && v1.TryGetInt32(out var n1) && n1 == 1))
+            throw ErrorCode.ManifestInvalid.With("Docker schema 1 manifests are not supported; push with a client that writes schema 2 or OCI manifests");
+
+        if (!MediaTypes.IsSupportedManifest(mediaType))
+            throw ErrorCode.ManifestInvalid.With($"unsupported manifest media type '{mediaType}'");
+
+        if (!root.TryGetProperty("schemaVersion", out var schema) || schema.ValueKind != JsonValueKind.Number
+            || !schema.TryGetInt32(out var schemaVersion) || schemaVersion != 2)
+            throw ErrorCode.ManifestInvalid.With("schemaVersion must be 2");
+
+        var artifactType = OptionalString(root, "artifactType");
+        var subject = root.TryGetProperty("subject", out var subjectElement) ? ReadDescriptor(subjectElement, "subject") : null;
+        var annotations = ReadAnnotations(root);
+
+        if (MediaTypes.IsIndex(mediaType))
+        {
+            var children = ReadDescriptorArray(root, "manifests", required: true);
+            foreach (var child in children)
+            {
+                if (!MediaTypes.IsSupportedManifest(child.MediaType) && !IsArtifactManifestType(child.MediaType))
+                    throw ErrorCode.ManifestInvalid.With($"index entry {child.Digest} has media type '{child.MediaType}', which is not a manifest");
+            }
+            return new ParsedManifest(mediaType, artifactType, null, [], children, subject, annotations);
+        }
+
+        if (!root.TryGetProperty("config", out var configElement))
+            throw ErrorCode.ManifestInvalid.With("image manifest has no config");
+        var config = ReadDescriptor(configElement, "config");
+        var layers = ReadDescriptorArray(root, "layers", required: true);
+        return new ParsedManifest(mediaType, artifactType, config, layers, [], subject, annotations);
     }
 
     private static bool IsArtifactManifestType(string mediaType) => mediaType.EndsWith("+json", StringComparison.Ordinal);

@@ -8,10 +8,11 @@ public static partial class Names
     /// <summary>Distribution caps the full name at 255 characters; we do the same so names move between registries.</summary>
     public const int MaxRepositoryNameLength = 255;
 
-    [GeneratedRegex("^[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*$", RegexOptions.CultureInvariant)]
+    // Both patterns end in \z, not $: $ also matches before a final "\n", which would let "name%0A" and "tag%0A" through.
+    [GeneratedRegex("^[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*\\z", RegexOptions.CultureInvariant)]
     private static partial Regex RepositoryNamePattern();
 
-    [GeneratedRegex("^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex TagPattern();
 
     public static bool IsValidRepositoryName(string name) =>

@@ -45,7 +45,14 @@ public sealed class FileSystemBlobStore : IBlobStore
 
     public ValueTask DeleteAsync(Digest digest, CancellationToken cancellationToken)
     {
-        File.Delete(BlobPath(digest));
+        try
+        {
+            File.Delete(BlobPath(digest));
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // No fan-out directory means no blob: already gone, which the contract says is not an error.
+        }
         return ValueTask.CompletedTask;
     }
 
