@@ -62,6 +62,12 @@ results="$out/results.jsonl"
 : >"$results"
 run() { echo "== regbench $*" >&2; "$work/regbench" -url "$targets" -json "$@" >>"$results"; }
 
+# A short unrecorded pass first: .NET compiles hot paths again with
+# optimizations after their first calls (tiered JIT), distribution is compiled
+# ahead of time; measuring the first seconds would time the JIT.
+echo "== warm-up (not recorded)" >&2
+"$work/regbench" -url "$targets" -scenario push-blobs,pull-blobs,manifest-get,manifest-head -blobs 32 -blob-size 4MiB -duration 3s -c 8 -repo bench/warmup >/dev/null 2>&1 || true
+
 # regbench exits 1 when any target had errors, distribution included (it answers
 # some concurrent manifest reads with 500); Berth's own errors are judged below.
 for round in $(seq 1 "$rounds"); do
