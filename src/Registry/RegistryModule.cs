@@ -55,6 +55,8 @@ public static class RegistryModule
         services.AddSingleton<ListingEndpoints>();
         services.AddSingleton<V2Dispatcher>();
         services.AddHostedService<RegistryDatabaseInitializer>();
+        services.AddHostedService<UploadProgressSweeper>();
+        services.AddSingleton<RegistryMetrics>();
 
         services.AddGrpc(o => o.EnableDetailedErrors = false).AddJsonTranscoding();
         return builder;

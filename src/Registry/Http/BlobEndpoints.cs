@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 namespace Berth.Registry.Http;
 
 /// <summary>GET, HEAD and DELETE of /v2/&lt;name&gt;/blobs/&lt;digest&gt;.</summary>
-public sealed class BlobEndpoints(BlobService blobs)
+public sealed class BlobEndpoints(BlobService blobs, RegistryMetrics metrics)
 {
     public async Task GetAsync(HttpContext context, string repository, string digestText)
     {
@@ -28,6 +28,7 @@ public sealed class BlobEndpoints(BlobService blobs)
             ? TypedResults.PhysicalFile(path, MediaTypes.OctetStream, enableRangeProcessing: true)
             : TypedResults.Stream(reader.Stream!, MediaTypes.OctetStream, enableRangeProcessing: true);
         await result.ExecuteAsync(context);
+        metrics.BlobServed(response.ContentLength ?? size);
     }
 
     public async Task DeleteAsync(HttpContext context, string repository, string digestText)

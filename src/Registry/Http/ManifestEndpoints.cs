@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Berth.Registry.Http;
 
 /// <summary>GET, HEAD, PUT and DELETE of /v2/&lt;name&gt;/manifests/&lt;reference&gt;.</summary>
-public sealed class ManifestEndpoints(ManifestService manifests, IOptions<RegistryOptions> options)
+public sealed class ManifestEndpoints(ManifestService manifests, RegistryMetrics metrics, IOptions<RegistryOptions> options)
 {
     public async Task GetAsync(HttpContext context, string repository, string referenceText)
     {
@@ -26,6 +26,7 @@ public sealed class ManifestEndpoints(ManifestService manifests, IOptions<Regist
         response.ContentLength = manifest.Content.Length;
         response.Headers[V2Responses.DigestHeader] = manifest.Digest;
         response.Headers.ETag = $"\"{manifest.Digest}\"";
+        metrics.ManifestServed();
         if (!HttpMethods.IsHead(context.Request.Method))
             await response.Body.WriteAsync(manifest.Content, context.RequestAborted);
     }

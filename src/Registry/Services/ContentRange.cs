@@ -19,7 +19,8 @@ public readonly record struct ContentRange(long Start, long End)
         if (dash <= 0) return false;
         if (!long.TryParse(text.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out var start)) return false;
         if (!long.TryParse(text.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var end)) return false;
-        if (end < start) return false;
+        // end = long.MaxValue would overflow Length; no real chunk is that big.
+        if (end < start || end == long.MaxValue) return false;
         range = new ContentRange(start, end);
         return true;
     }

@@ -10,7 +10,7 @@ public sealed record PutManifestResult(Digest Digest, string? SubjectDigest);
 public sealed record ReferrerDescriptor(string MediaType, string Digest, long Size, string? ArtifactType, Dictionary<string, string>? Annotations);
 
 /// <summary>Storing, resolving and deleting manifests, and the tags that point at them.</summary>
-public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory repositories, RegistryCache cache, TagWriter tags)
+public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory repositories, RegistryCache cache, TagWriter tags, RegistryMetrics metrics)
 {
     public async Task<PutManifestResult> PutAsync(string repository, ManifestReference reference, byte[] content, string? contentType, CancellationToken cancellationToken)
     {
@@ -66,6 +66,7 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
             cache.RemoveTagList(repositoryId);
         }
         cache.RemoveManifest(repositoryId, digestText);
+        metrics.ManifestPushed();
         return new PutManifestResult(digest, parsed.Subject?.Digest.ToString());
     }
 

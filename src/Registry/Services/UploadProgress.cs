@@ -14,7 +14,31 @@ public sealed class UploadProgress
 {
     private readonly ConcurrentDictionary<Guid, Entry> _entries = new();
 
-    public Entry Get(Guid uploadId) => _entries.GetOrAdd(uploadId, _ => new Entry());
+    public Entry Get(Guid uploadId)
+    {
+        var entry = _entries.GetOrAdd(uploadId, _ => new Entry());
+        entry.LastUsed = Environment.TickCount64;
+        return entry;
+    }
+
+    /// <summary>
+    /// Forgets uploads nobody touched for <paramref name="idle"/>, so abandoned uploads
+    /// do not hold memory. Safe at any time: a request still holding a forgotten entry
+    /// finishes with it, and the next one finds no entry and re-hashes what is staged.
+    /// Hashers are left to the finalizer rather than disposed under such a request.
+    /// </summary>
+    public int ForgetIdle(TimeSpan idle)
+    {
+        var cutoff = Environment.TickCount64 - (long)idle.TotalMilliseconds;
+        var forgotten = 0;
+        foreach (var (id, entry) in _entries)
+        {
+            if (entry.LastUsed < cutoff && _entries.TryRemove(new KeyValuePair<Guid, Entry>(id, entry))) forgotten++;
+        }
+        return forgotten;
+    }
+
+    public int Count => _entries.Count;
 
     public void Remove(Guid uploadId)
     {
@@ -27,6 +51,7 @@ public sealed class UploadProgress
         public SemaphoreSlim Lock { get; } = new(1, 1);
         public IncrementalHash Hasher { get; private set; } = Digest.CreateHasher(Digest.Sha256);
         public long HashedBytes { get; set; }
+        public long LastUsed { get; set; } = Environment.TickCount64;
 
         public void Reset()
         {

@@ -10,7 +10,7 @@ namespace Berth.Registry.Services;
 /// hashed while they stream to a staged file; only a blob whose digest matches
 /// what the client claimed is moved to its content address and recorded.
 /// </summary>
-public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobService blobs, UploadProgress progress)
+public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobService blobs, UploadProgress progress, RegistryMetrics metrics)
 {
     public async Task<Guid> StartAsync(long repositoryId, CancellationToken cancellationToken)
     {
@@ -159,11 +159,13 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
         if (expected != actual)
         {
             await DiscardAsync(sessionId, staged);
+            metrics.DigestMismatch();
             throw ErrorCode.DigestInvalid.With($"uploaded content has digest {actual}, not {expected}; nothing was stored",
                 new { expected = expected.ToString(), actual = actual.ToString() });
         }
         await store.CommitUploadAsync(staged, expected, cancellationToken);
         await blobs.RecordAsync(repositoryId, expected, size, cancellationToken);
+        metrics.BlobUploaded(size);
         if (sessionId is { } id)
             await registryDb.WriteAsync(db => db.UploadSessions.Where(u => u.Id == id).ExecuteDeleteAsync(cancellationToken), cancellationToken);
     }

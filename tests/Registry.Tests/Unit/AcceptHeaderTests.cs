@@ -126,4 +126,19 @@ public sealed class AcceptHeaderTests
         Assert.True(accept.Accepts(MediaTypes.OciManifest));
         Assert.False(accept.Accepts(MediaTypes.OciIndex));
     }
+
+    [Fact]
+    public void A_type_with_zero_quality_is_not_accepted()
+    {
+        var accept = From($"{MediaTypes.OciIndex};q=0, {MediaTypes.OciManifest}");
+        Assert.False(accept.Accepts(MediaTypes.OciIndex));
+        Assert.True(accept.Accepts(MediaTypes.OciManifest));
+    }
+
+    [Fact]
+    public void Only_refusals_accept_nothing_else()
+    {
+        var accept = From("*/*;q=0.0");
+        Assert.False(accept.Accepts(MediaTypes.OciManifest));
+    }
 }
