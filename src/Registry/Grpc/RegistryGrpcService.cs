@@ -1,5 +1,5 @@
 using Berth.Registry.Api.V1;
-using Berth.Registry.Oci;
+using Berth.Oci;
 using Berth.Registry.Services;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Berth.Registry.Oci;
+using Berth.Oci;
 using Berth.Registry.Services;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;

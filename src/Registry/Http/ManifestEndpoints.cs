@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
-using Berth.Registry.Oci;
+using Berth.Oci;
 using Berth.Registry.Services;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;

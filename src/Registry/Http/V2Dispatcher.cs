@@ -1,4 +1,4 @@
-using Berth.Registry.Oci;
+using Berth.Oci;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;

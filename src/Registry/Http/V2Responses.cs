@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Berth.Registry.Oci;
+using Berth.Oci;
 using Microsoft.AspNetCore.Http;
 
 namespace Berth.Registry.Http;

@@ -1,5 +1,5 @@
 using Berth.Registry.Data;
-using Berth.Registry.Oci;
+using Berth.Oci;
 using Berth.Registry.Storage;
 using Microsoft.EntityFrameworkCore;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Berth.Registry.Data;
-using Berth.Registry.Oci;
+using Berth.Oci;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Registry.Services;

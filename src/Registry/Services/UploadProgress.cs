@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using Berth.Registry.Oci;
+using Berth.Oci;
 
 namespace Berth.Registry.Services;
 

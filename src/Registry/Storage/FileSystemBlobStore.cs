@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
-using Berth.Registry.Oci;
+using Berth.Oci;
 
 namespace Berth.Registry.Storage;
 

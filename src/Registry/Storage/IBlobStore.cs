@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Berth.Registry.Oci;
+using Berth.Oci;
 
 namespace Berth.Registry.Storage;
 

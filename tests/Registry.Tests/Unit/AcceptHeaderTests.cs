@@ -1,5 +1,5 @@
 using Berth.Registry.Http;
-using Berth.Registry.Oci;
+using Berth.Oci;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Berth.Registry.Oci;
+using Berth.Oci;
 
 namespace Berth.Registry.Tests.Unit;
 

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Berth.Registry.Oci;
+using Berth.Oci;
 using Berth.Registry.Storage;
 using Berth.TestSupport;
 

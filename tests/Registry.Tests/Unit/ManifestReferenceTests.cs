@@ -1,4 +1,4 @@
-using Berth.Registry.Oci;
+using Berth.Oci;
 using Berth.Registry.Services;
 
 namespace Berth.Registry.Tests.Unit;

@@ -1,4 +1,4 @@
-using Berth.Registry.Oci;
+using Berth.Oci;
 
 namespace Berth.Registry.Tests.Unit;
 

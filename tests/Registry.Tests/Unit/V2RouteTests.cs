@@ -1,5 +1,5 @@
 using Berth.Registry.Http;
-using Berth.Registry.Oci;
+using Berth.Oci;
 
 namespace Berth.Registry.Tests.Unit;
 

@@ -1,4 +1,4 @@
-namespace Berth.Registry.Oci;
+namespace Berth.Oci;
 
 /// <summary>The error codes of the OCI distribution spec, with the HTTP status each is sent with.</summary>
 public sealed record ErrorCode(string Code, int Status)

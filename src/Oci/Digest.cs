@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 
-namespace Berth.Registry.Oci;
+namespace Berth.Oci;
 
 /// <summary>
 /// A content digest as the OCI image spec defines it: <c>algorithm:encoded</c>.

@@ -1,4 +1,4 @@
-namespace Berth.Registry.Oci;
+namespace Berth.Oci;
 
 public static class MediaTypes
 {

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Berth.Registry.Oci;
+namespace Berth.Oci;
 
 /// <summary>The grammar of repository names and tags from the OCI distribution spec.</summary>
 public static partial class Names

@@ -1,4 +1,4 @@
-namespace Berth.Registry.Oci;
+namespace Berth.Oci;
 
 /// <summary>A descriptor as it appears inside a manifest: what it points at and how big it is.</summary>
 public sealed record ContentDescriptor(string MediaType, Digest Digest, long Size, string? ArtifactType = null, IReadOnlyList<string>? Urls = null, Platform? Platform = null)

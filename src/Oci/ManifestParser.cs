@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Berth.Registry.Oci;
+namespace Berth.Oci;
 
 /// <summary>
 /// Reads the parts of an image manifest, image index, Docker schema 2 manifest or

@@ -1,0 +1,67 @@
+using System.Text.Json;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Berth.Auth.Tokens;
+
+/// <summary>The outcome of checking a bearer token: what it grants, or why it was refused.</summary>
+public sealed record TokenCheck(TokenGrant? Grant, string? Failure)
+{
+    public bool IsValid => Grant is not null;
+}
+
+/// <summary>
+/// Checks a registry access token locally: ES256 only (so "alg": "none" and
+/// algorithm swaps fail), signed by a key the ring still trusts, from our
+/// issuer, for this registry's audience, within its lifetime (30 s skew), and
+/// with a well-formed access claim.
+/// </summary>
+public sealed class TokenValidator(Func<IEnumerable<SecurityKey>> trustedKeys, TimeProvider clock, string issuer, string audience)
+{
+    private static readonly JsonWebTokenHandler Handler = new();
+
+    public async Task<TokenCheck> ValidateAsync(string token)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > 16 * 1024) return new TokenCheck(null, "token is empty or too long");
+        var parameters = new TokenValidationParameters
+        {
+            ValidIssuer = issuer,
+            ValidAudience = audience,
+            ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
+            IssuerSigningKeys = trustedKeys(),
+            RequireSignedTokens = true,
+            RequireExpirationTime = true,
+            ValidateLifetime = true,
+            ClockSkew = TimeSpan.FromSeconds(30),
+            LifetimeValidator = (notBefore, expires, _, p) =>
+            {
+                var now = clock.GetUtcNow().UtcDateTime;
+                return expires is { } e && now <= e + p.ClockSkew && (notBefore is not { } nb || now >= nb - p.ClockSkew);
+            },
+        };
+        var result = await Handler.ValidateTokenAsync(token, parameters);
+        if (!result.IsValid) return new TokenCheck(null, result.Exception?.GetType().Name ?? "invalid token");
+
+        var jwt = (JsonWebToken)result.SecurityToken;
+        if (!TryReadAccess(jwt, out var access)) return new TokenCheck(null, "malformed access claim");
+        return new TokenCheck(new TokenGrant(jwt.Subject ?? "", audience, access), null);
+    }
+
+    private static bool TryReadAccess(JsonWebToken jwt, out List<ResourceScope> access)
+    {
+        access = [];
+        if (!jwt.TryGetPayloadValue<JsonElement>("access", out var element)) return true;
+        if (element.ValueKind != JsonValueKind.Array) return false;
+        foreach (var item in element.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Object
+                || !item.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String
+                || !item.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String
+                || !item.TryGetProperty("actions", out var actions) || actions.ValueKind != JsonValueKind.Array)
+                return false;
+            var set = actions.EnumerateArray().Where(a => a.ValueKind == JsonValueKind.String).Select(a => a.GetString()!).ToHashSet(StringComparer.Ordinal);
+            access.Add(new ResourceScope(type.GetString()!, name.GetString()!, set));
+        }
+        return true;
+    }
+}
