@@ -20,10 +20,19 @@ public static class RouteBodyLimits
         if (route.Metadata?.TryGetValue(MetadataKey, out var value) == true)
         {
             var feature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
-            if (feature is { IsReadOnly: false })
-                feature.MaxRequestBodySize = value == Unlimited ? null : long.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+            // A bad value (a config reload can bring one) keeps the server's default limit rather than failing requests.
+            if (feature is { IsReadOnly: false } && TryRead(value, out var limit)) feature.MaxRequestBodySize = limit;
         }
         return next();
+    }
+
+    private static bool TryRead(string value, out long? limit)
+    {
+        limit = null;
+        if (value == Unlimited) return true;
+        if (!long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bytes)) return false;
+        limit = bytes;
+        return true;
     }
 
     /// <summary>Checked at start so a typo in configuration fails loudly instead of silently keeping the default.</summary>
@@ -31,8 +40,8 @@ public static class RouteBodyLimits
     {
         foreach (var route in routes)
         {
-            if (route.Metadata?.TryGetValue(MetadataKey, out var value) != true || value == Unlimited) continue;
-            if (!long.TryParse(value, out var bytes) || bytes < 0)
+            if (route.Metadata?.TryGetValue(MetadataKey, out var value) != true || value is null) continue;
+            if (!TryRead(value, out _))
                 throw new InvalidOperationException($"route '{route.RouteId}': {MetadataKey} must be a byte count or '{Unlimited}', not '{value}'");
         }
     }

@@ -107,7 +107,10 @@ public static class ManifestParser
         if (!element.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null) return null;
         if (value.ValueKind != JsonValueKind.String)
             throw ErrorCode.ManifestInvalid.With($"'{property}' must be a string");
-        return value.GetString();
+        var text = value.GetString();
+        if (text is not null && Names.HasControlCharacters(text))
+            throw ErrorCode.ManifestInvalid.With($"'{property}' contains control characters");
+        return text;
     }
 
     private static List<ContentDescriptor> ReadDescriptorArray(JsonElement root, string property, bool required)

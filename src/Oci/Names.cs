@@ -18,5 +18,11 @@ public static partial class Names
     public static bool IsValidRepositoryName(string name) =>
         name.Length is > 0 and <= MaxRepositoryNameLength && RepositoryNamePattern().IsMatch(name);
 
+    /// <summary>
+    /// Control characters (NUL above all, which PostgreSQL text cannot hold) have no
+    /// place in names, media types or paging keys; checked before such input reaches a query.
+    /// </summary>
+    public static bool HasControlCharacters(string value) => value.Any(char.IsControl);
+
     public static bool IsValidTag(string tag) => tag.Length is > 0 and <= 128 && TagPattern().IsMatch(tag);
 }

@@ -29,7 +29,7 @@ public static class ScopeParser
             if (string.IsNullOrEmpty(parameter)) continue;
             foreach (var item in parameter.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             {
-                if (result.Count == MaxScopes) return result;
+                if (result.Count == MaxScopes) return Merge(result);
                 if (TryParse(item, out var scope)) result.Add(scope);
             }
         }

@@ -45,22 +45,27 @@ public sealed class SigningKeyRing(TimeProvider clock)
         }
     }
 
-    /// <summary>Adds a key kept from before a restart (see <see cref="Export"/>).</summary>
-    public void Import(string keyId, byte[] pkcs8PrivateKey, DateTimeOffset createdAt, DateTimeOffset? verifiesUntil)
+    /// <summary>
+    /// Adds a key kept from before a restart (see <see cref="Export"/>). The newest
+    /// unretired key signs; any key that stops signing here keeps verifying for
+    /// <paramref name="tokenLifetime"/>, as after <see cref="Rotate"/>.
+    /// </summary>
+    public void Import(string keyId, byte[] pkcs8PrivateKey, DateTimeOffset createdAt, DateTimeOffset? verifiesUntil, TimeSpan tokenLifetime)
     {
         var key = ECDsa.Create();
         key.ImportPkcs8PrivateKey(pkcs8PrivateKey, out _);
         lock (_gate)
         {
+            var graceEnd = clock.GetUtcNow() + tokenLifetime;
             var imported = new SigningKey(keyId, key, createdAt, verifiesUntil);
             if (verifiesUntil is null && (_active is null || _active.CreatedAt < createdAt))
             {
-                if (_active is not null) _retiring.Add(_active with { VerifiesUntil = clock.GetUtcNow() });
+                if (_active is not null) _retiring.Add(_active with { VerifiesUntil = graceEnd });
                 _active = imported;
             }
             else
             {
-                _retiring.Add(imported);
+                _retiring.Add(imported with { VerifiesUntil = verifiesUntil ?? graceEnd });
             }
         }
     }

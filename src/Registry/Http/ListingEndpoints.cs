@@ -29,6 +29,8 @@ public sealed class ListingEndpoints(CatalogService catalog, ManifestService man
     {
         var subject = BlobEndpoints.ParseDigest(digestText);
         string? artifactType = context.Request.Query.TryGetValue("artifactType", out var filter) && filter.ToString().Length > 0 ? filter.ToString() : null;
+        if (artifactType is not null && (artifactType.Length > 255 || Names.HasControlCharacters(artifactType)))
+            throw ErrorCode.ManifestInvalid.With("artifactType must be a media type", null, Microsoft.AspNetCore.Http.StatusCodes.Status400BadRequest);
         var referrers = await manifests.GetReferrersAsync(repository, subject, artifactType, context.RequestAborted);
         if (artifactType is not null) context.Response.Headers["OCI-Filters-Applied"] = "artifactType";
         await V2Responses.WriteJsonAsync(context, new
@@ -55,6 +57,8 @@ public sealed class ListingEndpoints(CatalogService catalog, ManifestService man
             limit = Math.Min(n, max);
         }
         var last = request.Query.TryGetValue("last", out var lastValue) ? lastValue.ToString() : null;
+        if (last is not null && (last.Length > Names.MaxRepositoryNameLength || Names.HasControlCharacters(last)))
+            throw ErrorCode.PaginationNumberInvalid.With("last must be a repository or tag name", null);
         return (limit, last);
     }
 

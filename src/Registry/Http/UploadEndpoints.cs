@@ -11,14 +11,16 @@ public sealed class UploadEndpoints(RepositoryDirectory repositories, UploadServ
     {
         var request = context.Request;
         var cancellationToken = context.RequestAborted;
+        // Validate everything first: a refused request must not leave an empty repository behind.
+        Digest? mount = request.Query.TryGetValue("mount", out var mountValue) ? BlobEndpoints.ParseDigest(mountValue.ToString()) : null;
+        string? from = request.Query.TryGetValue("from", out var fromValue) ? fromValue.ToString() : null;
+        if (mount is not null && from is not null && !Names.IsValidRepositoryName(from))
+            throw ErrorCode.NameInvalid.With($"mount source '{(from.Length > 300 ? from[..300] : from)}' is not a valid repository name", new { name = from.Length > 300 ? from[..300] : from });
+        Digest? whole = mount is null && request.Query.TryGetValue("digest", out var digestValue) ? BlobEndpoints.ParseDigest(digestValue.ToString()) : null;
         var repositoryId = await repositories.GetOrCreateAsync(repository, cancellationToken);
 
-        if (request.Query.TryGetValue("mount", out var mountValue))
+        if (mount is { } digest)
         {
-            var digest = BlobEndpoints.ParseDigest(mountValue.ToString());
-            string? from = request.Query.TryGetValue("from", out var fromValue) ? fromValue.ToString() : null;
-            if (from is not null && !Names.IsValidRepositoryName(from))
-                throw ErrorCode.NameInvalid.With($"mount source '{from}' is not a valid repository name", new { name = from });
             // Every repository is readable until access control arrives; the policy hook is the delegate.
             var size = await blobs.MountAsync(repositoryId, digest, from, _ => true, cancellationToken);
             if (size is not null)
@@ -27,11 +29,10 @@ public sealed class UploadEndpoints(RepositoryDirectory repositories, UploadServ
                 return;
             }
         }
-        else if (request.Query.TryGetValue("digest", out var digestValue))
+        else if (whole is { } wholeDigest)
         {
-            var digest = BlobEndpoints.ParseDigest(digestValue.ToString());
-            await uploads.UploadWholeAsync(repositoryId, digest, request.Body, request.ContentLength, cancellationToken);
-            WriteCreated(context, repository, digest);
+            await uploads.UploadWholeAsync(repositoryId, wholeDigest, request.Body, request.ContentLength, cancellationToken);
+            WriteCreated(context, repository, wholeDigest);
             return;
         }
 

@@ -20,14 +20,15 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
             throw ErrorCode.DigestInvalid.With($"manifest content has digest {digest}, not {claimed}", new { expected = claimed.ToString(), actual = digest.ToString() });
 
         var repositoryId = await repositories.GetOrCreateAsync(repository, cancellationToken);
-        var children = await ResolveReferencesAsync(repositoryId, parsed, cancellationToken);
         var digestText = digest.ToString();
         var now = registryDb.Now();
         var annotations = parsed.Annotations is { Count: > 0 } a ? JsonSerializer.Serialize(a) : null;
-        var totalSize = parsed.IsIndex ? parsed.Children.Sum(c => c.Size) : parsed.RequiredBlobs.Sum(b => b.Size);
+        var totalSize = SaturatingSum(parsed.IsIndex ? parsed.Children : parsed.RequiredBlobs);
 
         await registryDb.WriteAsync(async db =>
         {
+            // Checked inside the write, so a concurrent delete cannot slip between check and insert.
+            var children = await ResolveReferencesAsync(db, repositoryId, parsed, cancellationToken);
             var existing = await db.Manifests.FirstOrDefaultAsync(m => m.RepositoryId == repositoryId && m.Digest == digestText, cancellationToken);
             if (existing is null)
             {
@@ -70,10 +71,17 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
         return new PutManifestResult(digest, parsed.Subject?.Digest.ToString());
     }
 
-    /// <summary>Checks that every blob and child manifest the manifest names is in the repository; returns the children's row ids.</summary>
-    private async Task<List<long>> ResolveReferencesAsync(long repositoryId, ParsedManifest parsed, CancellationToken cancellationToken)
+    /// <summary>Declared sizes come from the client and may be absurd; the total caps at long.MaxValue instead of overflowing.</summary>
+    private static long SaturatingSum(IEnumerable<ContentDescriptor> descriptors)
     {
-        await using var db = registryDb.Open();
+        long total = 0;
+        foreach (var d in descriptors) total = d.Size > long.MaxValue - total ? long.MaxValue : total + d.Size;
+        return total;
+    }
+
+    /// <summary>Checks that every blob and child manifest the manifest names is in the repository; returns the children's row ids.</summary>
+    private static async Task<List<long>> ResolveReferencesAsync(RegistryDbContext db, long repositoryId, ParsedManifest parsed, CancellationToken cancellationToken)
+    {
         var required = parsed.RequiredBlobs.Select(b => b.Digest.ToString()).Distinct().ToList();
         if (required.Count > 0)
         {

@@ -23,9 +23,9 @@ public sealed class UploadProgress
 
     /// <summary>
     /// Forgets uploads nobody touched for <paramref name="idle"/>, so abandoned uploads
-    /// do not hold memory. Safe at any time: a request still holding a forgotten entry
-    /// finishes with it, and the next one finds no entry and re-hashes what is staged.
-    /// Hashers are left to the finalizer rather than disposed under such a request.
+    /// do not hold memory. An entry whose lock is held is never forgotten; the next
+    /// request for a forgotten upload re-hashes what is staged. Hashers are left to
+    /// the finalizer, since a request may still hold a reference.
     /// </summary>
     public int ForgetIdle(TimeSpan idle)
     {
@@ -33,16 +33,47 @@ public sealed class UploadProgress
         var forgotten = 0;
         foreach (var (id, entry) in _entries)
         {
-            if (entry.LastUsed < cutoff && _entries.TryRemove(new KeyValuePair<Guid, Entry>(id, entry))) forgotten++;
+            // A held lock means a request is streaming into the upload right now: not idle.
+            if (entry.LastUsed < cutoff && entry.Lock.CurrentCount > 0 && _entries.TryRemove(new KeyValuePair<Guid, Entry>(id, entry))) forgotten++;
         }
         return forgotten;
     }
 
     public int Count => _entries.Count;
 
-    public void Remove(Guid uploadId)
+    /// <summary>
+    /// Takes the upload's lock. If the entry was forgotten or finished while this
+    /// request waited, the lock it got guards nothing any more, so it starts over
+    /// with the current entry: two requests never append to one upload at once.
+    /// </summary>
+    public async Task<Lease> AcquireAsync(Guid uploadId, CancellationToken cancellationToken)
     {
-        if (_entries.TryRemove(uploadId, out var entry)) entry.Hasher.Dispose();
+        while (true)
+        {
+            var entry = Get(uploadId);
+            await entry.Lock.WaitAsync(cancellationToken);
+            if (_entries.TryGetValue(uploadId, out var current) && ReferenceEquals(current, entry)) return new Lease(this, uploadId, entry);
+            entry.Lock.Release();
+        }
+    }
+
+    /// <summary>Holds an upload's lock; after <see cref="Finish"/> the entry is forgotten before the lock is released.</summary>
+    public sealed class Lease(UploadProgress owner, Guid uploadId, Entry entry) : IDisposable
+    {
+        private bool _finished;
+
+        public Entry Entry { get; } = entry;
+
+        /// <summary>The upload is over (committed, refused or cancelled): drop its running hash.</summary>
+        public void Finish() => _finished = true;
+
+        public void Dispose()
+        {
+            Entry.LastUsed = Environment.TickCount64;
+            // Forget first, then release: a waiter that wakes sees the entry is gone and starts over.
+            if (_finished) owner._entries.TryRemove(new KeyValuePair<Guid, Entry>(uploadId, Entry));
+            Entry.Lock.Release();
+        }
     }
 
     public sealed class Entry

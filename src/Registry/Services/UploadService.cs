@@ -36,16 +36,8 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
     public async Task<long> AppendAsync(long repositoryId, Guid uploadId, Stream body, ContentRange? range, long? contentLength, CancellationToken cancellationToken)
     {
         await EnsureSessionAsync(repositoryId, uploadId, cancellationToken);
-        var entry = progress.Get(uploadId);
-        await entry.Lock.WaitAsync(cancellationToken);
-        try
-        {
-            return await AppendLockedAsync(uploadId, entry, body, range, contentLength, cancellationToken);
-        }
-        finally
-        {
-            entry.Lock.Release();
-        }
+        using var lease = await progress.AcquireAsync(uploadId, cancellationToken);
+        return await AppendLockedAsync(uploadId, lease.Entry, body, range, contentLength, cancellationToken);
     }
 
     private async Task<long> AppendLockedAsync(Guid uploadId, UploadProgress.Entry entry, Stream body, ContentRange? range, long? contentLength, CancellationToken cancellationToken)
@@ -105,20 +97,13 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
     public async Task<long> FinishAsync(long repositoryId, Guid uploadId, Digest digest, Stream body, long? contentLength, CancellationToken cancellationToken)
     {
         await EnsureSessionAsync(repositoryId, uploadId, cancellationToken);
-        var entry = progress.Get(uploadId);
-        await entry.Lock.WaitAsync(cancellationToken);
-        try
-        {
-            var size = await AppendLockedAsync(uploadId, entry, body, null, contentLength, cancellationToken);
-            var actual = await ComputeDigestAsync(uploadId, entry, digest.Algorithm, size, cancellationToken);
-            await CompleteAsync(repositoryId, uploadId, digest, actual, size, cancellationToken);
-            return size;
-        }
-        finally
-        {
-            entry.Lock.Release();
-            progress.Remove(uploadId);
-        }
+        using var lease = await progress.AcquireAsync(uploadId, cancellationToken);
+        // Whatever happens now, the running hash is spent: a retry re-reads what is staged.
+        lease.Finish();
+        var size = await AppendLockedAsync(uploadId, lease.Entry, body, null, contentLength, cancellationToken);
+        var actual = await ComputeDigestAsync(uploadId, lease.Entry, digest.Algorithm, size, cancellationToken);
+        await CompleteAsync(repositoryId, uploadId, digest, actual, size, cancellationToken);
+        return size;
     }
 
     /// <summary>The digest of the staged bytes: from the running hash when it covers them all, else by reading them back.</summary>
@@ -164,10 +149,12 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
                 new { expected = expected.ToString(), actual = actual.ToString() });
         }
         await store.CommitUploadAsync(staged, expected, cancellationToken);
-        await blobs.RecordAsync(repositoryId, expected, size, cancellationToken);
+        // Once the bytes are at their address the records must follow, even if the
+        // client hangs up now: a blob file without its row helps nobody.
+        await blobs.RecordAsync(repositoryId, expected, size, CancellationToken.None);
         metrics.BlobUploaded(size);
         if (sessionId is { } id)
-            await registryDb.WriteAsync(db => db.UploadSessions.Where(u => u.Id == id).ExecuteDeleteAsync(cancellationToken), cancellationToken);
+            await registryDb.WriteAsync(db => db.UploadSessions.Where(u => u.Id == id).ExecuteDeleteAsync(CancellationToken.None), CancellationToken.None);
     }
 
     private async Task DiscardAsync(Guid? sessionId, Guid staged)
@@ -180,17 +167,9 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
     public async Task CancelAsync(long repositoryId, Guid uploadId, CancellationToken cancellationToken)
     {
         await EnsureSessionAsync(repositoryId, uploadId, cancellationToken);
-        var entry = progress.Get(uploadId);
-        await entry.Lock.WaitAsync(cancellationToken);
-        try
-        {
-            await DiscardAsync(uploadId, uploadId);
-        }
-        finally
-        {
-            entry.Lock.Release();
-            progress.Remove(uploadId);
-        }
+        using var lease = await progress.AcquireAsync(uploadId, cancellationToken);
+        lease.Finish();
+        await DiscardAsync(uploadId, uploadId);
     }
 
     private async Task EnsureSessionAsync(long repositoryId, Guid uploadId, CancellationToken cancellationToken)

@@ -94,6 +94,7 @@ public sealed class FileSystemBlobStore : IBlobStore
             BufferSize = 0,
             Options = FileOptions.Asynchronous,
         });
+        var start = file.Length;
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         try
         {
@@ -108,7 +109,9 @@ public sealed class FileSystemBlobStore : IBlobStore
                 hasher?.AppendData(buffer, 0, read);
                 await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
             }
-            return file.Length;
+            // What this call wrote, not the file's length now: if anything else had
+            // appended, the caller's running hash must not be taken to cover it.
+            return start + received;
         }
         finally
         {

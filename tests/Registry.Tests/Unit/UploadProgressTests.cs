@@ -31,4 +31,31 @@ public sealed class UploadProgressTests
         progress.Get(id);
         Assert.Equal(0, progress.ForgetIdle(TimeSpan.FromMinutes(15)));
     }
+
+    [Fact]
+    public async Task A_waiter_for_a_finished_upload_gets_a_fresh_entry_not_the_spent_one()
+    {
+        var progress = new UploadProgress();
+        var id = Guid.NewGuid();
+        var first = await progress.AcquireAsync(id, CancellationToken.None);
+        first.Entry.HashedBytes = 42;
+        var waiter = progress.AcquireAsync(id, CancellationToken.None);
+        Assert.False(waiter.IsCompleted);
+
+        first.Finish();
+        first.Dispose();
+        using var second = await waiter;
+        Assert.NotSame(first.Entry, second.Entry);
+        Assert.Equal(0, second.Entry.HashedBytes);
+    }
+
+    [Fact]
+    public async Task An_entry_whose_lock_is_held_is_never_forgotten_as_idle()
+    {
+        var progress = new UploadProgress();
+        var id = Guid.NewGuid();
+        using var lease = await progress.AcquireAsync(id, CancellationToken.None);
+        lease.Entry.LastUsed = 0;
+        Assert.Equal(0, progress.ForgetIdle(TimeSpan.FromMinutes(15)));
+    }
 }
