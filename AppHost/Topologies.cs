@@ -15,6 +15,8 @@ public static class Topologies
         var server = builder.AddProject<Projects.Server>("server", launchProfileName: "http")
             .WithArgs("--services", "all")
             .WithEnvironment("Registry__DataDirectory", dataDirectory)
+            // Gateway and Server share this host's disk: the gateway sends whole blobs itself.
+            .WithEnvironment("Registry__BlobHandoff", "true")
             .WithHttpHealthCheck("/health");
 
         builder.AddProject<Projects.Gateway>("gateway", launchProfileName: "http")
@@ -22,6 +24,7 @@ public static class Topologies
             .WaitFor(server)
             // "http://server" is resolved by service discovery to the Server's endpoint.
             .WithEnvironment("ReverseProxy__Clusters__registry__Destinations__server__Address", "http://server")
+            .WithEnvironment("Gateway__BlobHandoffRoot", Path.Combine(dataDirectory, "storage"))
             .WithHttpHealthCheck("/health")
             .WithExternalHttpEndpoints();
     }

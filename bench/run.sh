@@ -48,12 +48,14 @@ dotnet publish "$repo/src/Gateway/Gateway.csproj" -c Release -o "$work/gateway" 
 echo "== starting registries" >&2
 LOG_LEVEL=error bash "$dist_script" "$dist_port" "$work/dist" >&2
 (cd "$work/server" && exec env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
-  ./Berth.Server --urls "http://127.0.0.1:$server_port" --Registry:DataDirectory "$work/berth-data" >"$work/server.log" 2>&1) &
+  ./Berth.Server --urls "http://127.0.0.1:$server_port" --Registry:DataDirectory "$work/berth-data" \
+  --Registry:BlobHandoff true >"$work/server.log" 2>&1) &
 pids+=($!)
 wait_for "http://127.0.0.1:$server_port/v2/" 60
 (cd "$work/gateway" && exec env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
   ./Berth.Gateway --urls "http://127.0.0.1:$gateway_port" \
-  --ReverseProxy:Clusters:registry:Destinations:server:Address "http://127.0.0.1:$server_port" >"$work/gateway.log" 2>&1) &
+  --ReverseProxy:Clusters:registry:Destinations:server:Address "http://127.0.0.1:$server_port" \
+  --Gateway:BlobHandoffRoot "$work/berth-data/storage" >"$work/gateway.log" 2>&1) &
 pids+=($!)
 wait_for "http://127.0.0.1:$gateway_port/v2/" 60
 

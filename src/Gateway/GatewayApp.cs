@@ -28,6 +28,7 @@ public static class GatewayApp
         });
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+            .AddTransforms<BlobHandoff>()
             .AddServiceDiscoveryDestinationResolver();
 
         var app = builder.Build();

@@ -33,6 +33,13 @@ public sealed class RegistryOptions
     [Range(1, 100_000)]
     public int MaxPageSize { get; set; } = 10_000;
 
+    /// <summary>
+    /// Answer blob GETs from a gateway that shares the blob storage with the file's
+    /// path instead of its bytes (the gateway sends the file). Only for a gateway on
+    /// the same host; see the gateway's BlobHandoff.
+    /// </summary>
+    public bool BlobHandoff { get; set; }
+
     public string ResolveStorageDirectory() => StorageDirectory ?? Path.Combine(DataDirectory, "storage");
 
     public string ResolveConnectionString() =>

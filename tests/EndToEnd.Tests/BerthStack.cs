@@ -2,7 +2,11 @@ using Berth.TestSupport;
 
 namespace Berth.EndToEnd.Tests;
 
-/// <summary>A Server on the embedded default and a Gateway in front of it, both on loopback ports.</summary>
+/// <summary>
+/// A Server on the embedded default and a Gateway in front of it, both on loopback
+/// ports, set up as the standalone topology is: the gateway shares the blob storage
+/// and sends whole-blob downloads itself (blob handoff).
+/// </summary>
 public sealed class BerthStack : IAsyncLifetime
 {
     private readonly TempDirectory _data = new("berth-e2e");
@@ -17,8 +21,8 @@ public sealed class BerthStack : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Server = await BerthHosts.StartServerAsync(_data.Path);
-        Gateway = await BerthHosts.StartGatewayAsync(Server.BaseAddress);
+        Server = await BerthHosts.StartServerAsync(_data.Path, "--Registry:BlobHandoff", "true");
+        Gateway = await BerthHosts.StartGatewayAsync(Server.BaseAddress, "--Gateway:BlobHandoffRoot", Path.Combine(_data.Path, "storage"));
     }
 
     public async Task DisposeAsync()

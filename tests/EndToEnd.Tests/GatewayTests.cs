@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using Berth.TestSupport;
 
 namespace Berth.EndToEnd.Tests;
 
@@ -75,5 +76,54 @@ public sealed class GatewayTests(BerthStack stack) : IClassFixture<BerthStack>
         using var response = await http.GetAsync("/api/v1/repositories");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("repositories", await response.Content.ReadAsStringAsync());
+    }
+
+    private async Task<(byte[] Blob, string Digest)> PushRandomBlobAsync(HttpClient http, string repository, int size)
+    {
+        var blob = RandomNumberGenerator.GetBytes(size);
+        var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(blob));
+        using var push = await http.PostAsync($"/v2/{repository}/blobs/uploads/?digest={digest}", new ByteArrayContent(blob));
+        Assert.Equal(HttpStatusCode.Created, push.StatusCode);
+        return (blob, digest);
+    }
+
+    [Fact]
+    public async Task A_handed_off_download_has_the_servers_headers_and_the_exact_bytes()
+    {
+        using var http = stack.Gateway.CreateClient();
+        var (blob, digest) = await PushRandomBlobAsync(http, "gw/handoff", 5 * 1024 * 1024 + 3);
+        using var pull = await http.GetAsync($"/v2/gw/handoff/blobs/{digest}");
+        Assert.Equal(HttpStatusCode.OK, pull.StatusCode);
+        Assert.Equal(blob.Length, pull.Content.Headers.ContentLength);
+        Assert.Equal(digest, pull.Headers.GetValues("Docker-Content-Digest").Single());
+        Assert.False(pull.Headers.Contains("X-Berth-Blob-File"), "the file path must not reach the client");
+        Assert.Equal(blob, await pull.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task A_range_request_through_the_gateway_is_answered_by_the_server()
+    {
+        using var http = stack.Gateway.CreateClient();
+        var (blob, digest) = await PushRandomBlobAsync(http, "gw/range", 100_000);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v2/gw/range/blobs/{digest}");
+        request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(1000, 1999);
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
+        Assert.Equal(blob[1000..2000], await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task Without_handoff_the_gateway_strips_the_header_a_client_sends_and_relays_the_bytes()
+    {
+        // A second gateway in front of the same (handoff-enabled) server, without shared storage.
+        await using var plain = await BerthHosts.StartGatewayAsync(stack.Server.BaseAddress);
+        using var http = plain.CreateClient();
+        var (blob, digest) = await PushRandomBlobAsync(http, "gw/plain", 3 * 1024 * 1024);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v2/gw/plain/blobs/{digest}");
+        request.Headers.Add("X-Berth-Blob-Handoff", "1");
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False(response.Headers.Contains("X-Berth-Blob-File"));
+        Assert.Equal(blob, await response.Content.ReadAsByteArrayAsync());
     }
 }

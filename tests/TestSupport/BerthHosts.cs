@@ -15,6 +15,6 @@ public static class BerthHosts
         StartServerAsync(dataDirectory, "--Registry:DatabaseProvider", "postgres", "--Registry:ConnectionString", connectionString);
 
     /// <summary>The Gateway, routing every registry route to <paramref name="server"/>.</summary>
-    public static Task<RunningApp> StartGatewayAsync(Uri server) =>
-        RunningApp.StartAsync(GatewayApp.Build, ["--ReverseProxy:Clusters:registry:Destinations:server:Address", server.ToString()]);
+    public static Task<RunningApp> StartGatewayAsync(Uri server, params string[] extraArgs) =>
+        RunningApp.StartAsync(GatewayApp.Build, ["--ReverseProxy:Clusters:registry:Destinations:server:Address", server.ToString(), .. extraArgs]);
 }

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 namespace Berth.Registry.Http;
 
 /// <summary>GET, HEAD and DELETE of /v2/&lt;name&gt;/blobs/&lt;digest&gt;.</summary>
-public sealed class BlobEndpoints(BlobService blobs, RegistryMetrics metrics)
+public sealed class BlobEndpoints(BlobService blobs, RegistryMetrics metrics, Microsoft.Extensions.Options.IOptions<RegistryOptions> options)
 {
     public async Task GetAsync(HttpContext context, string repository, string digestText)
     {
@@ -23,6 +23,17 @@ public sealed class BlobEndpoints(BlobService blobs, RegistryMetrics metrics)
             response.Headers.AcceptRanges = "bytes";
             return;
         }
+        if (reader.LocalPath is { } handoffPath && options.Value.BlobHandoff && IsWholeBlobHandoff(context.Request))
+        {
+            // The gateway shares the storage and sends the file itself; we answer with everything but the bytes.
+            // No body here, so no Content-Length of the blob: the gateway sets it from the file.
+            response.ContentType = MediaTypes.OctetStream;
+            response.ContentLength = 0;
+            response.Headers.AcceptRanges = "bytes";
+            response.Headers[HandoffFileHeader] = Path.GetFullPath(handoffPath);
+            metrics.BlobServed(size);
+            return;
+        }
         // Range, If-Range and 416 come from the framework's file result; the file is sent with sendfile.
         IResult result = reader.LocalPath is { } path
             ? TypedResults.PhysicalFile(path, MediaTypes.OctetStream, enableRangeProcessing: true)
@@ -30,6 +41,13 @@ public sealed class BlobEndpoints(BlobService blobs, RegistryMetrics metrics)
         await result.ExecuteAsync(context);
         metrics.BlobServed(response.ContentLength ?? size);
     }
+
+    public const string HandoffRequestHeader = "X-Berth-Blob-Handoff";
+    public const string HandoffFileHeader = "X-Berth-Blob-File";
+
+    /// <summary>Only whole-blob GETs are handed off; ranges and conditionals are answered here.</summary>
+    private static bool IsWholeBlobHandoff(HttpRequest request) =>
+        request.Headers[HandoffRequestHeader] == "1" && request.Headers.Range.Count == 0 && request.Headers.IfRange.Count == 0;
 
     public async Task DeleteAsync(HttpContext context, string repository, string digestText)
     {
