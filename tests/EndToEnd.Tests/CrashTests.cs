@@ -73,7 +73,8 @@ public sealed class CrashTests
             {
                 var layer = RandomNumberGenerator.GetBytes(Random.Shared.Next(1, 4) * 1024 * 1024);
                 await PostBlobAsync(http, config);
-                await PatchBlobAsync(http, layer);
+                using (var finish = await ChunkedUpload.PushAsync(http, "crash/repo", layer, Sha256(layer), 512 * 1024))
+                    if (finish.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"finish: {finish.StatusCode}");
                 var manifest = Encoding.UTF8.GetBytes($$"""
                     {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
                      "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{Sha256(config)}}","size":{{config.Length}}},
@@ -97,23 +98,6 @@ public sealed class CrashTests
     {
         using var response = await http.PostAsync($"/v2/crash/repo/blobs/uploads/?digest={Sha256(blob)}", new ByteArrayContent(blob));
         if (response.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"blob push: {response.StatusCode}");
-    }
-
-    private static async Task PatchBlobAsync(HttpClient http, byte[] blob)
-    {
-        using var start = await http.PostAsync("/v2/crash/repo/blobs/uploads/", null);
-        var location = start.Headers.Location ?? throw new InvalidOperationException("no upload location");
-        const int chunk = 512 * 1024;
-        for (var offset = 0; offset < blob.Length; offset += chunk)
-        {
-            var length = Math.Min(chunk, blob.Length - offset);
-            using var request = new HttpRequestMessage(HttpMethod.Patch, location) { Content = new ByteArrayContent(blob, offset, length) };
-            request.Content.Headers.TryAddWithoutValidation("Content-Range", $"{offset}-{offset + length - 1}");
-            using var patch = await http.SendAsync(request);
-            location = patch.Headers.Location ?? throw new InvalidOperationException($"chunk: {patch.StatusCode}");
-        }
-        using var finish = await http.PutAsync($"{location}?digest={Sha256(blob)}", null);
-        if (finish.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"finish: {finish.StatusCode}");
     }
 
     /// <summary>The real Server executable as its own process, so that kill -9 is a real crash.</summary>

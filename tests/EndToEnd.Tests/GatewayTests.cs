@@ -43,20 +43,11 @@ public sealed class GatewayTests(BerthStack stack) : IClassFixture<BerthStack>
         var blob = new byte[3 * 1024 * 1024 + 17];
         Random.Shared.NextBytes(blob);
         var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(blob));
-        using var start = await http.PostAsync("/v2/gw/chunked/blobs/uploads/", null);
-        var location = start.Headers.Location!;
-        const int chunk = 1024 * 1024;
-        for (var offset = 0; offset < blob.Length; offset += chunk)
+        using var finish = await ChunkedUpload.PushAsync(http, "gw/chunked", blob, digest, 1024 * 1024, (patch, end) =>
         {
-            var length = Math.Min(chunk, blob.Length - offset);
-            using var request = new HttpRequestMessage(HttpMethod.Patch, location) { Content = new ByteArrayContent(blob, offset, length) };
-            request.Content.Headers.TryAddWithoutValidation("Content-Range", $"{offset}-{offset + length - 1}");
-            using var patch = await http.SendAsync(request);
             Assert.Equal(HttpStatusCode.Accepted, patch.StatusCode);
-            Assert.Equal($"0-{offset + length - 1}", patch.Headers.GetValues("Range").Single());
-            location = patch.Headers.Location!;
-        }
-        using var finish = await http.PutAsync($"{location}?digest={digest}", null);
+            Assert.Equal($"0-{end}", patch.Headers.GetValues("Range").Single());
+        });
         Assert.Equal(HttpStatusCode.Created, finish.StatusCode);
         Assert.Equal(digest, finish.Headers.GetValues("Docker-Content-Digest").Single());
     }

@@ -34,8 +34,8 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
         return (size, reader);
     }
 
-    /// <summary>Records a committed blob and links it to the repository, in one transaction.</summary>
-    public async Task RecordAsync(long repositoryId, Digest digest, long size, CancellationToken cancellationToken)
+    /// <summary>Records a committed blob, links it to the repository and ends its upload session (if any), in one transaction.</summary>
+    public async Task RecordAsync(long repositoryId, Digest digest, long size, Guid? endedSession, CancellationToken cancellationToken)
     {
         var key = digest.ToString();
         var now = registryDb.Now();
@@ -45,6 +45,8 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
             await db.Database.ExecuteSqlInterpolatedAsync(
                 $"""INSERT INTO "Blobs" ("Digest", "Size", "CreatedAt") VALUES ({key}, {size}, {now}) ON CONFLICT ("Digest") DO NOTHING""", cancellationToken);
             await LinkAsync(db, repositoryId, key, now, cancellationToken);
+            if (endedSession is { } session)
+                await db.UploadSessions.Where(u => u.Id == session).ExecuteDeleteAsync(cancellationToken);
             return 0;
         }, cancellationToken);
         cache.SetBlobSize(repositoryId, key, size, stamp);

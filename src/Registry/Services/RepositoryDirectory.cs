@@ -32,7 +32,4 @@ public sealed class RepositoryDirectory(RegistryDb registryDb)
         _ids.TryAdd(name, created);
         return created;
     }
-
-    /// <summary>Forgets a name, for when its repository is deleted.</summary>
-    public void Forget(string name) => _ids.TryRemove(name, out _);
 }

@@ -102,7 +102,7 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
         lease.Finish();
         var size = await AppendLockedAsync(uploadId, lease.Entry, body, null, contentLength, cancellationToken);
         var actual = await ComputeDigestAsync(uploadId, lease.Entry, digest.Algorithm, size, cancellationToken);
-        await CompleteAsync(repositoryId, uploadId, digest, actual, size, cancellationToken);
+        await CompleteAsync(repositoryId, uploadId, hasSession: true, digest, actual, size, cancellationToken);
         return size;
     }
 
@@ -128,7 +128,7 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
             if (contentLength is { } declared && declared != size)
                 throw ErrorCode.SizeInvalid.With($"received {size} bytes but Content-Length was {declared}");
             var actual = Digest.FromHash(digest.Algorithm, hasher.GetHashAndReset());
-            await CompleteAsync(repositoryId, null, digest, actual, size, cancellationToken, uploadId);
+            await CompleteAsync(repositoryId, uploadId, hasSession: false, digest, actual, size, cancellationToken);
             return size;
         }
         catch
@@ -138,30 +138,32 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
         }
     }
 
-    private async Task CompleteAsync(long repositoryId, Guid? sessionId, Digest expected, Digest actual, long size, CancellationToken cancellationToken, Guid? stagedId = null)
+    /// <summary>
+    /// Keeps the staged upload as the blob if its digest is the one claimed, else discards it.
+    /// <paramref name="hasSession"/>: a chunked upload's session row ends with it (a whole-blob POST has none).
+    /// </summary>
+    private async Task CompleteAsync(long repositoryId, Guid uploadId, bool hasSession, Digest expected, Digest actual, long size, CancellationToken cancellationToken)
     {
-        var staged = stagedId ?? sessionId!.Value;
         if (expected != actual)
         {
-            await DiscardAsync(sessionId, staged);
+            await DiscardAsync(uploadId, hasSession);
             metrics.DigestMismatch();
             throw ErrorCode.DigestInvalid.With($"uploaded content has digest {actual}, not {expected}; nothing was stored",
                 new { expected = expected.ToString(), actual = actual.ToString() });
         }
-        await store.CommitUploadAsync(staged, expected, cancellationToken);
+        await store.CommitUploadAsync(uploadId, expected, cancellationToken);
         // Once the bytes are at their address the records must follow, even if the
-        // client hangs up now: a blob file without its row helps nobody.
-        await blobs.RecordAsync(repositoryId, expected, size, CancellationToken.None);
+        // client hangs up now: a blob file without its row helps nobody. The session
+        // ends in the same transaction as the blob is recorded.
+        await blobs.RecordAsync(repositoryId, expected, size, hasSession ? uploadId : null, CancellationToken.None);
         metrics.BlobUploaded(size);
-        if (sessionId is { } id)
-            await registryDb.WriteAsync(db => db.UploadSessions.Where(u => u.Id == id).ExecuteDeleteAsync(CancellationToken.None), CancellationToken.None);
     }
 
-    private async Task DiscardAsync(Guid? sessionId, Guid staged)
+    private async Task DiscardAsync(Guid uploadId, bool hasSession)
     {
-        await store.DeleteUploadAsync(staged, CancellationToken.None);
-        if (sessionId is { } id)
-            await registryDb.WriteAsync(db => db.UploadSessions.Where(u => u.Id == id).ExecuteDeleteAsync(CancellationToken.None), CancellationToken.None);
+        await store.DeleteUploadAsync(uploadId, CancellationToken.None);
+        if (hasSession)
+            await registryDb.WriteAsync(db => db.UploadSessions.Where(u => u.Id == uploadId).ExecuteDeleteAsync(CancellationToken.None), CancellationToken.None);
     }
 
     public async Task CancelAsync(long repositoryId, Guid uploadId, CancellationToken cancellationToken)
@@ -169,7 +171,7 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
         await EnsureSessionAsync(repositoryId, uploadId, cancellationToken);
         using var lease = await progress.AcquireAsync(uploadId, cancellationToken);
         lease.Finish();
-        await DiscardAsync(uploadId, uploadId);
+        await DiscardAsync(uploadId, hasSession: true);
     }
 
     private async Task EnsureSessionAsync(long repositoryId, Guid uploadId, CancellationToken cancellationToken)
