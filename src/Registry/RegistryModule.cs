@@ -1,3 +1,6 @@
+using Berth.Access;
+using Berth.Data;
+using Berth.Registry.Access;
 using Berth.Registry.Data;
 using Berth.Registry.Grpc;
 using Berth.Registry.Http;
@@ -6,14 +9,12 @@ using Berth.Registry.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Berth.Registry;
@@ -54,6 +55,8 @@ public static class RegistryModule
         services.AddSingleton<ManifestEndpoints>();
         services.AddSingleton<ListingEndpoints>();
         services.AddSingleton<V2Dispatcher>();
+        services.AddSingleton<ApiAccess>();
+        if (options.RequiresTokens) AddTokenChecks(builder);
         services.AddHostedService<RegistryDatabaseInitializer>();
         services.AddHostedService<UploadProgressSweeper>();
         services.AddSingleton<RegistryMetrics>();
@@ -62,36 +65,39 @@ public static class RegistryModule
         return builder;
     }
 
-    private static void AddDatabase(IServiceCollection services, RegistryOptions options)
+    /// <summary>
+    /// Tokens are checked against the Auth module's keys: its key ring when it runs
+    /// in this process (it registers the key source), its JWKS endpoint otherwise.
+    /// </summary>
+    private static void AddTokenChecks(IHostApplicationBuilder builder)
     {
-        var connectionString = options.ResolveConnectionString();
-        if (options.DatabaseProvider == "postgres")
+        var services = builder.Services;
+        services.AddOptions<TokenSettings>().Bind(builder.Configuration.GetSection(TokenSettings.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        var jwksUrl = builder.Configuration.GetSection(TokenSettings.SectionName).Get<TokenSettings>()?.JwksUrl;
+        if (!string.IsNullOrEmpty(jwksUrl))
         {
-            services.AddPooledDbContextFactory<PostgresRegistryDbContext>(o => QuietRetriedConflicts(o.UseNpgsql(connectionString)));
-            services.AddSingleton(sp =>
-            {
-                var factory = sp.GetRequiredService<IDbContextFactory<PostgresRegistryDbContext>>();
-                return new RegistryDb(factory.CreateDbContext, new WriteGate(serialize: false), sp.GetRequiredService<TimeProvider>());
-            });
-            return;
+            services.AddSingleton(sp => new JwksKeySource(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, jwksUrl, sp.GetRequiredService<ILogger<JwksKeySource>>()));
+            services.AddHostedService(sp => sp.GetRequiredService<JwksKeySource>());
+            services.TryAddSingleton<ITrustedKeySource>(sp => sp.GetRequiredService<JwksKeySource>());
         }
-
-        Directory.CreateDirectory(options.DataDirectory);
-        services.AddPooledDbContextFactory<SqliteRegistryDbContext>(o => QuietRetriedConflicts(o.UseSqlite(connectionString).AddInterceptors(new SqlitePragmas())));
         services.AddSingleton(sp =>
         {
-            var factory = sp.GetRequiredService<IDbContextFactory<SqliteRegistryDbContext>>();
-            return new RegistryDb(factory.CreateDbContext, new WriteGate(serialize: true), sp.GetRequiredService<TimeProvider>());
+            var keys = sp.GetService<ITrustedKeySource>() ?? throw new InvalidOperationException(
+                "Registry:Authentication is 'token' but no token keys are available: run the auth module in this process or set Tokens:JwksUrl");
+            var settings = sp.GetRequiredService<IOptions<TokenSettings>>().Value;
+            var clock = sp.GetRequiredService<TimeProvider>();
+            return new CachingTokenValidator(new TokenValidator(() => keys.Keys, clock, settings.Issuer, settings.Service), clock);
         });
+        services.AddSingleton<V2AccessGuard>();
     }
 
-    /// <summary>
-    /// A unique-key conflict between concurrent pushes is expected and retried
-    /// (<see cref="TransientConflict"/>), so EF's "failed executing command" is
-    /// logged at Debug; a failure that is not retried still surfaces as an exception.
-    /// </summary>
-    private static DbContextOptionsBuilder QuietRetriedConflicts(DbContextOptionsBuilder options) =>
-        options.ConfigureWarnings(w => w.Log((RelationalEventId.CommandError, LogLevel.Debug), (CoreEventId.SaveChangesFailed, LogLevel.Debug)));
+    private static void AddDatabase(IServiceCollection services, RegistryOptions options)
+    {
+        if (options.DatabaseProvider == "sqlite") Directory.CreateDirectory(options.DataDirectory);
+        services.AddModuleDatabase<RegistryDbContext, SqliteRegistryDbContext, PostgresRegistryDbContext, RegistryDb>(
+            options.DatabaseProvider, options.ResolveConnectionString(),
+            (open, gate, sp) => new RegistryDb(open, gate, sp.GetRequiredService<TimeProvider>()));
+    }
 
     public static IEndpointRouteBuilder MapRegistry(this IEndpointRouteBuilder app)
     {

@@ -40,6 +40,16 @@ public sealed class RegistryOptions
     /// </summary>
     public bool BlobHandoff { get; set; }
 
+    /// <summary>
+    /// "token" (default): every /v2 and API request needs a token from the Auth
+    /// module (the Docker token flow). "none": an open registry, for tests and
+    /// trusted networks only.
+    /// </summary>
+    [RegularExpression("^(token|none)$", ErrorMessage = "Registry:Authentication must be 'token' or 'none'")]
+    public string Authentication { get; set; } = "token";
+
+    public bool RequiresTokens => Authentication == "token";
+
     public string ResolveStorageDirectory() => StorageDirectory ?? Path.Combine(DataDirectory, "storage");
 
     public string ResolveConnectionString() =>

@@ -1,3 +1,4 @@
+using Berth.Auth;
 using Berth.Registry;
 
 namespace Berth.Server;
@@ -14,6 +15,7 @@ public static class ModuleCatalog
     public static IReadOnlyList<ServerModule> Known { get; } =
     [
         new("registry", b => b.AddRegistry(), a => a.MapRegistry()),
+        new("auth", b => b.AddAuth(), a => a.MapAuth()),
     ];
 
     public static IReadOnlyList<ServerModule> Select(string? services)

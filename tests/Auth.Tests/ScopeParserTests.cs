@@ -1,3 +1,4 @@
+using Berth.Access;
 using Berth.Auth.Tokens;
 
 namespace Berth.Auth.Tests;

@@ -1,4 +1,5 @@
 using System.Text;
+using Berth.Access;
 using Berth.Auth.Tokens;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.Tokens;

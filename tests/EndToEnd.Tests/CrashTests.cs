@@ -107,7 +107,8 @@ public sealed class CrashTests
         foreach (var argument in new[]
                  {
                      Path.Combine(AppContext.BaseDirectory, "Berth.Server.dll"), "--urls", $"http://127.0.0.1:{port}",
-                     "--Registry:DataDirectory", dataDirectory, "--Logging:LogLevel:Default", "Warning",
+                     "--Registry:DataDirectory", dataDirectory, "--Auth:DataDirectory", dataDirectory,
+                     "--Registry:Authentication", "none", "--Logging:LogLevel:Default", "Warning",
                  })
             start.ArgumentList.Add(argument);
         var process = Process.Start(start)!;

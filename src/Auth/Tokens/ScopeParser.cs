@@ -1,3 +1,4 @@
+using Berth.Access;
 using Berth.Oci;
 
 namespace Berth.Auth.Tokens;

@@ -1,11 +1,9 @@
 using System.Security.Claims;
+using Berth.Access;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Berth.Auth.Tokens;
-
-/// <summary>What a token grants and to whom, for the registry named by <see cref="Audience"/>.</summary>
-public sealed record TokenGrant(string Subject, string Audience, IReadOnlyList<ResourceScope> Access);
 
 /// <summary>A signed token and when it expires.</summary>
 public sealed record IssuedToken(string Token, DateTimeOffset IssuedAt, TimeSpan Lifetime);

@@ -1,4 +1,4 @@
-using Microsoft.EntityFrameworkCore;
+using Berth.Data;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -10,14 +10,7 @@ public sealed class RegistryDatabaseInitializer(RegistryDb registryDb, ILogger<R
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var db = registryDb.Open();
-        if (db.Database.IsSqlite())
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
-        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
-        if (pending.Count > 0)
-        {
-            logger.LogInformation("Applying registry migrations: {Migrations}", string.Join(", ", pending));
-            await db.Database.MigrateAsync(cancellationToken);
-        }
+        await ModuleDatabaseSetup.MigrateAsync(db, "registry", logger, cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

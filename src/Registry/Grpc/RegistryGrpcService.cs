@@ -1,3 +1,5 @@
+using Berth.Access;
+using Berth.Registry.Access;
 using Berth.Registry.Api.V1;
 using Berth.Oci;
 using Berth.Registry.Services;
@@ -7,7 +9,7 @@ using Grpc.Core;
 namespace Berth.Registry.Grpc;
 
 /// <summary>The management API (gRPC, and REST under /api/v1 through JSON transcoding).</summary>
-public sealed class RegistryGrpcService(CatalogService catalog, ManifestService manifests) : RegistryService.RegistryServiceBase
+public sealed class RegistryGrpcService(CatalogService catalog, ManifestService manifests, ApiAccess access) : RegistryService.RegistryServiceBase
 {
     private const int DefaultPageSize = 100;
     private const int MaxPageSize = 1000;
@@ -15,7 +17,8 @@ public sealed class RegistryGrpcService(CatalogService catalog, ManifestService 
     public override Task<ListRepositoriesResponse> ListRepositories(ListRepositoriesRequest request, ServerCallContext context) =>
         Guard(async () =>
         {
-            var page = await catalog.ListRepositoriesAsync(request.PageToken, PageSize(request.PageSize), context.CancellationToken);
+            var visible = await access.ReadableFilterAsync(context);
+            var page = await catalog.ListRepositoriesAsync(request.PageToken, PageSize(request.PageSize), visible, context.CancellationToken);
             var response = new ListRepositoriesResponse { NextPageToken = page.HasMore && page.Items.Count > 0 ? page.Items[^1] : "" };
             foreach (var name in page.Items)
                 response.Repositories.Add(ToMessage(await catalog.DescribeAsync(name, context.CancellationToken)));
@@ -26,6 +29,7 @@ public sealed class RegistryGrpcService(CatalogService catalog, ManifestService 
         Guard(async () =>
         {
             RequireName(request.Name, "name");
+            await access.RequireAsync(context, request.Name, RepositoryRole.Read, $"read '{request.Name}'");
             return ToMessage(await catalog.DescribeAsync(request.Name, context.CancellationToken));
         });
 
@@ -33,6 +37,7 @@ public sealed class RegistryGrpcService(CatalogService catalog, ManifestService 
         Guard(async () =>
         {
             RequireName(request.Repository, "repository");
+            await access.RequireAsync(context, request.Repository, RepositoryRole.Read, $"read '{request.Repository}'");
             var page = await catalog.ListTagHistoryAsync(request.Repository, request.IncludeHistory, request.PageToken, PageSize(request.PageSize), context.CancellationToken);
             var response = new ListTagsResponse { NextPageToken = page.HasMore && page.Items.Count > 0 ? page.Items[^1].Name : "" };
             response.Tags.AddRange(page.Items.Select(t => new Tag
@@ -51,6 +56,7 @@ public sealed class RegistryGrpcService(CatalogService catalog, ManifestService 
         Guard(async () =>
         {
             RequireName(request.Repository, "repository");
+            await access.RequireAsync(context, request.Repository, RepositoryRole.Read, $"read '{request.Repository}'");
             if (string.IsNullOrEmpty(request.Reference))
                 throw new RpcException(new Status(StatusCode.InvalidArgument, "reference is required: a tag or a digest"));
             var view = await manifests.GetAsync(request.Repository, ManifestReference.Parse(request.Reference), context.CancellationToken);
@@ -77,6 +83,7 @@ public sealed class RegistryGrpcService(CatalogService catalog, ManifestService 
         Guard(async () =>
         {
             RequireName(request.Repository, "repository");
+            await access.RequireAsync(context, request.Repository, RepositoryRole.Write, $"delete tags in '{request.Repository}'");
             var reference = ManifestReference.Parse(request.Tag);
             if (reference.Tag is null)
                 throw new RpcException(new Status(StatusCode.InvalidArgument, "tag must be a tag name, not a digest"));

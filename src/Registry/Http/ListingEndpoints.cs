@@ -1,4 +1,5 @@
 using System.Globalization;
+using Berth.Access;
 using Berth.Oci;
 using Berth.Registry.Services;
 using Microsoft.AspNetCore.Http;
@@ -7,14 +8,23 @@ using Microsoft.Extensions.Options;
 namespace Berth.Registry.Http;
 
 /// <summary>/v2/_catalog, /v2/&lt;name&gt;/tags/list and /v2/&lt;name&gt;/referrers/&lt;digest&gt;.</summary>
-public sealed class ListingEndpoints(CatalogService catalog, ManifestService manifests, IOptions<RegistryOptions> options)
+public sealed class ListingEndpoints(CatalogService catalog, ManifestService manifests, IOptions<RegistryOptions> options, IAccessDirectory? directory = null)
 {
     public async Task CatalogAsync(HttpContext context)
     {
         var (limit, last) = ReadPaging(context.Request);
-        var page = await catalog.ListRepositoriesAsync(last, limit, context.RequestAborted);
+        var page = await catalog.ListRepositoriesAsync(last, limit, await CatalogFilterAsync(context), context.RequestAborted);
         if (page is { HasMore: true, Items.Count: > 0 }) SetNextLink(context, "/v2/_catalog", limit, page.Items[^1]);
         await V2Responses.WriteJsonAsync(context, new { repositories = page.Items });
+    }
+
+    /// <summary>With tokens on, the catalog lists only what the token's subject may pull (Auth decides).</summary>
+    private async Task<Func<string, bool>?> CatalogFilterAsync(HttpContext context)
+    {
+        if (context.Features.Get<TokenGrant>() is not { } grant) return null;
+        if (directory is null) throw ErrorCode.Denied.With("catalog listing needs the auth module, which does not run in this process");
+        var caller = await directory.FindCallerAsync(grant.Subject, context.RequestAborted);
+        return await directory.GetReadableFilterAsync(caller, context.RequestAborted);
     }
 
     public async Task TagsAsync(HttpContext context, string repository)

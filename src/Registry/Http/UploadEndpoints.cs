@@ -1,3 +1,4 @@
+using Berth.Access;
 using Berth.Oci;
 using Berth.Registry.Services;
 using Microsoft.AspNetCore.Http;
@@ -21,8 +22,10 @@ public sealed class UploadEndpoints(RepositoryDirectory repositories, UploadServ
 
         if (mount is { } digest)
         {
-            // Every repository is readable until access control arrives; the policy hook is the delegate.
-            var size = await blobs.MountAsync(repositoryId, digest, from, _ => true, cancellationToken);
+            // A blob is only mounted from a repository the caller may pull; otherwise this is a plain upload.
+            var grant = context.Features.Get<TokenGrant>();
+            var size = await blobs.MountAsync(repositoryId, digest, from,
+                source => grant is null || grant.Allows(ResourceScope.Repository, source, ResourceScope.Pull), cancellationToken);
             if (size is not null)
             {
                 WriteCreated(context, repository, digest);

@@ -1,4 +1,5 @@
 using Berth.Oci;
+using Berth.Registry.Access;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -7,15 +8,18 @@ namespace Berth.Registry.Http;
 
 /// <summary>
 /// The single entry point for /v2: parses the path, validates the repository
-/// name, sends the request to the handler for its route and method, and turns
-/// every refusal into OCI error JSON.
+/// name, checks the token (when tokens are required), sends the request to the
+/// handler for its route and method, and turns every refusal into OCI error JSON.
+/// The checked grant is left in the request's features for handlers that need
+/// more than the route's own check (mount sources, catalog filtering).
 /// </summary>
 public sealed class V2Dispatcher(
     BlobEndpoints blobs,
     UploadEndpoints uploads,
     ManifestEndpoints manifests,
     ListingEndpoints listings,
-    ILogger<V2Dispatcher> logger)
+    ILogger<V2Dispatcher> logger,
+    V2AccessGuard? accessGuard = null)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -27,6 +31,7 @@ public sealed class V2Dispatcher(
             var route = V2Route.Parse(rest);
             if (route.Kind is not (V2RouteKind.Base or V2RouteKind.Catalog or V2RouteKind.NotFound) && !Names.IsValidRepositoryName(route.Name))
                 throw ErrorCode.NameInvalid.With($"'{Shorten(route.Name)}' is not a valid repository name", new { name = Shorten(route.Name) });
+            if (accessGuard is not null) context.Features.Set(await accessGuard.AuthorizeAsync(context, route));
             await DispatchAsync(context, route);
         }
         catch (RegistryException e)

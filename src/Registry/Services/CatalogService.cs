@@ -13,12 +13,31 @@ public sealed record RepositorySummary(string Name, DateTime CreatedAt, int TagC
 /// <summary>Listings: repositories and tags in lexical (ordinal) order, a page at a time, keyed by the last name seen.</summary>
 public sealed class CatalogService(RegistryDb registryDb, RepositoryDirectory repositories, RegistryCache cache)
 {
-    public async Task<Page<string>> ListRepositoriesAsync(string? last, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// A page of repository names after <paramref name="last"/>. With a filter
+    /// (what the caller may see) rows are read in batches until the page is full,
+    /// so a caller who sees few repositories still gets full pages.
+    /// </summary>
+    public async Task<Page<string>> ListRepositoriesAsync(string? last, int limit, Func<string, bool>? visible, CancellationToken cancellationToken)
     {
         await using var db = registryDb.Open();
-        var query = db.Repositories.AsNoTracking().Select(r => r.Name);
-        if (!string.IsNullOrEmpty(last)) query = query.Where(name => string.Compare(name, last) > 0);
-        return ToPage(await query.OrderBy(name => name).Take(limit + 1).ToListAsync(cancellationToken), limit);
+        var batch = visible is null ? limit + 1 : Math.Max(limit + 1, 500);
+        var found = new List<string>(Math.Min(limit + 1, 1024));
+        var after = last;
+        while (true)
+        {
+            var query = db.Repositories.AsNoTracking().Select(r => r.Name);
+            if (!string.IsNullOrEmpty(after)) query = query.Where(name => string.Compare(name, after) > 0);
+            var rows = await query.OrderBy(name => name).Take(batch).ToListAsync(cancellationToken);
+            foreach (var name in rows)
+            {
+                if (visible is not null && !visible(name)) continue;
+                found.Add(name);
+                if (found.Count > limit) return ToPage(found, limit);
+            }
+            if (rows.Count < batch) return ToPage(found, limit);
+            after = rows[^1];
+        }
     }
 
     /// <summary>

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace Berth.Auth.Tokens;
+namespace Berth.Access;
 
 /// <summary>The outcome of checking a bearer token: what it grants, or why it was refused.</summary>
 public sealed record TokenCheck(TokenGrant? Grant, string? Failure)
@@ -44,7 +44,7 @@ public sealed class TokenValidator(Func<IEnumerable<SecurityKey>> trustedKeys, T
 
         var jwt = (JsonWebToken)result.SecurityToken;
         if (!TryReadAccess(jwt, out var access)) return new TokenCheck(null, "malformed access claim");
-        return new TokenCheck(new TokenGrant(jwt.Subject ?? "", audience, access), null);
+        return new TokenCheck(new TokenGrant(jwt.Subject ?? "", audience, access) { ExpiresAt = new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero) }, null);
     }
 
     private static bool TryReadAccess(JsonWebToken jwt, out List<ResourceScope> access)

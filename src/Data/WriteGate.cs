@@ -1,4 +1,4 @@
-namespace Berth.Registry.Data;
+namespace Berth.Data;
 
 /// <summary>
 /// Serializes write transactions where the database allows only one writer.

@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
-namespace Berth.Registry.Data;
+namespace Berth.Data;
 
 /// <summary>
 /// Retries a write that lost a race: a unique-key collision with a concurrent

@@ -1,4 +1,4 @@
-namespace Berth.Auth.Tokens;
+namespace Berth.Access;
 
 /// <summary>
 /// One entry of a token request's scope or of a token's "access" claim, as the

@@ -1,7 +1,7 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
-namespace Berth.Registry.Data;
+namespace Berth.Data;
 
 /// <summary>
 /// Per-connection SQLite settings. WAL (set once on the file) lets readers run

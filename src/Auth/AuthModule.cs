@@ -1,0 +1,72 @@
+using Berth.Access;
+using Berth.Auth.Accounts;
+using Berth.Auth.Data;
+using Berth.Auth.Grpc;
+using Berth.Auth.Http;
+using Berth.Auth.Ldap;
+using Berth.Auth.Tokens;
+using Berth.Data;
+using Berth.Data.Outbox;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Berth.Auth;
+
+/// <summary>The Auth module's one way in: <c>builder.AddAuth()</c> and <c>app.MapAuth()</c>.</summary>
+public static class AuthModule
+{
+    public static IHostApplicationBuilder AddAuth(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TokenSettings>().Bind(builder.Configuration.GetSection(TokenSettings.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        var options = builder.Configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
+        if (options.DatabaseProvider == "sqlite") Directory.CreateDirectory(options.DataDirectory);
+        services.AddModuleDatabase<AuthDbContext, SqliteAuthDbContext, PostgresAuthDbContext, AuthDb>(
+            options.DatabaseProvider, options.ResolveConnectionString(),
+            (open, gate, sp) => new AuthDb(open, gate, sp.GetRequiredService<TimeProvider>()));
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<InProcessEventBus>();
+        services.TryAddSingleton<IEventPublisher>(sp => sp.GetRequiredService<InProcessEventBus>());
+        services.AddHostedService(sp => new OutboxDispatcher<AuthDbContext>(
+            sp.GetRequiredService<AuthDb>().Open, sp.GetRequiredService<AuthDb>().Outbox,
+            sp.GetRequiredService<IEventPublisher>(), sp.GetRequiredService<ILogger<OutboxDispatcher<AuthDbContext>>>()));
+
+        services.AddSingleton<SigningKeyRing>();
+        services.AddSingleton(sp => new TokenIssuer(sp.GetRequiredService<SigningKeyRing>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<TokenSettings>>().Value.Issuer));
+        services.AddSingleton<SigningKeyStore>();
+        services.AddSingleton<ITrustedKeySource, KeyRingTrustedKeys>();
+        services.AddSingleton(sp => new PasswordHasher(sp.GetRequiredService<IOptions<AuthOptions>>().Value.PasswordHashIterations));
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<LdapTeamSync>();
+        if (options.Ldap.Enabled) services.AddSingleton<ILdapUserStore, LdapUserStore>();
+        services.AddSingleton<CredentialVerifier>();
+        services.AddSingleton<PermissionResolver>();
+        services.AddSingleton<AccessGrants>();
+        services.AddSingleton<RefreshTokens>();
+        services.AddSingleton<IAccessDirectory, AccessDirectory>();
+        services.AddSingleton<TokenEndpoint>();
+        services.AddHostedService<AuthInitializer>();
+
+        services.AddGrpc(o => o.EnableDetailedErrors = false).AddJsonTranscoding();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapAuth(this IEndpointRouteBuilder app)
+    {
+        var tokens = app.ServiceProvider.GetRequiredService<TokenEndpoint>();
+        app.MapGet("/v2/auth", tokens.GetAsync);
+        app.MapPost("/v2/auth", tokens.PostAsync);
+        app.MapGet("/v2/auth/jwks", tokens.JwksAsync);
+        app.MapGrpcService<AuthGrpcService>();
+        return app;
+    }
+}

@@ -1,0 +1,75 @@
+using System.Text.Json;
+using Berth.Contracts;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.Data.Outbox;
+
+/// <summary>
+/// Publishes a module's outbox rows in the order they were written and marks
+/// them sent. It wakes when a write commits and polls as a fallback, so an
+/// event whose publish failed (or whose process died) is sent again later:
+/// delivery is at least once.
+/// </summary>
+public sealed class OutboxDispatcher<TContext>(
+    Func<TContext> openContext,
+    OutboxSignal signal,
+    IEventPublisher publisher,
+    ILogger<OutboxDispatcher<TContext>> logger) : BackgroundService
+    where TContext : DbContext
+{
+    private const int BatchSize = 100;
+    private static readonly TimeSpan Poll = TimeSpan.FromSeconds(5);
+    private static readonly Dictionary<string, Type> EventTypes = typeof(IntegrationEvent).Assembly.GetTypes()
+        .Where(t => t.IsSubclassOf(typeof(IntegrationEvent)) && !t.IsAbstract)
+        .ToDictionary(t => t.FullName!, StringComparer.Ordinal);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                while (await DispatchBatchAsync(stoppingToken) == BatchSize) { }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Outbox dispatch failed; retrying on the next wake-up");
+            }
+            try
+            {
+                await signal.WaitAsync(Poll, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Sends one batch; returns how many rows it sent.</summary>
+    public async Task<int> DispatchBatchAsync(CancellationToken cancellationToken)
+    {
+        await using var db = openContext();
+        var batch = await db.Set<OutboxMessage>().Where(m => m.SentAt == null)
+            .OrderBy(m => m.OccurredAt).ThenBy(m => m.Id).Take(BatchSize).ToListAsync(cancellationToken);
+        var sent = 0;
+        foreach (var message in batch)
+        {
+            message.Attempts++;
+            if (!EventTypes.TryGetValue(message.Type, out var type))
+            {
+                // An event this build does not know (written by a newer version): leave it for that version.
+                logger.LogWarning("Outbox row {Id} has unknown event type {Type}", message.Id, message.Type);
+                continue;
+            }
+            var integrationEvent = (IntegrationEvent)JsonSerializer.Deserialize(message.Payload, type, OutboxModel.Json)!;
+            await publisher.PublishAsync(integrationEvent, cancellationToken);
+            message.SentAt = DateTime.UtcNow;
+            await db.SaveChangesAsync(cancellationToken);
+            sent++;
+        }
+        return sent;
+    }
+}
