@@ -38,9 +38,16 @@ public sealed class AuthOptions
     /// <summary>Its password; unset, one is generated and written to "initial-admin-password" in the data directory (never logged).</summary>
     public string? InitialAdminPassword { get; set; }
 
-    /// <summary>Failed logins per account or address before they are made to wait.</summary>
+    /// <summary>Failed logins of one account before it is made to wait.</summary>
     [Range(1, 1000)]
     public int FailuresBeforeThrottle { get; set; } = 5;
+
+    /// <summary>
+    /// Failed logins from one client address before it is made to wait: higher than
+    /// per account, since many users may share an address behind NAT or a CI runner.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int AddressFailuresBeforeThrottle { get; set; } = 50;
 
     /// <summary>The longest wait a throttled account or address is given (waits double per failure up to this).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]

@@ -7,7 +7,7 @@ namespace Berth.Auth.Accounts;
 /// <summary>
 /// Counts failed logins per account and per client address, in the database so
 /// every Auth instance sees the same count. After <see cref="AuthOptions.FailuresBeforeThrottle"/>
-/// failures the key must wait, twice as long after each further failure, up to
+/// failures of an account (or <see cref="AuthOptions.AddressFailuresBeforeThrottle"/> from an address) the key must wait, twice as long after each further failure, up to
 /// <see cref="AuthOptions.MaxThrottle"/>. A quiet spell of twice that forgets the count.
 /// </summary>
 public sealed class LoginThrottle(AuthDb authDb, IOptions<AuthOptions> options, TimeProvider clock)
@@ -47,7 +47,7 @@ public sealed class LoginThrottle(AuthDb authDb, IOptions<AuthOptions> options, 
             }
             row.Failures++;
             row.LastFailureAt = now;
-            var over = row.Failures - settings.FailuresBeforeThrottle;
+            var over = row.Failures - (key.StartsWith("address:", StringComparison.Ordinal) ? settings.AddressFailuresBeforeThrottle : settings.FailuresBeforeThrottle);
             if (over >= 0)
             {
                 var wait = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, Math.Min(over, 30)), settings.MaxThrottle.TotalSeconds));

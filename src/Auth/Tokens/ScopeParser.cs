@@ -46,7 +46,7 @@ public static class ScopeParser
         if (firstColon <= 0 || lastColon == firstColon) return false;
         var type = text[..firstColon];
         var name = text[(firstColon + 1)..lastColon];
-        var actions = text[(lastColon + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var actions = text[(lastColon + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries);
 
         switch (type)
         {
