@@ -152,6 +152,37 @@ public sealed class LdapTests
         Assert.False(user.TryGetProperty("email", out var email) && email.GetString() is { Length: > 0 }, $"bob's email: {user}");
     }
 
+    [SkippableFact]
+    public async Task A_directory_user_named_like_an_organization_is_refused_and_the_organization_kept()
+    {
+        await using var env = await LdapEnvironment.StartAsync();
+        using var admin = RegistryLogin.WithBasic(env.Server.CreateClient(), Admin, BerthHosts.AdminPassword);
+        await CallOkAsync(admin, HttpMethod.Post, "/api/v1/organizations", new { name = "bob" });
+
+        using var http = env.Server.CreateClient();
+        var (status, _, body) = await TokenAsync(http, "bob", LdapServer.BobPassword, "repository:bob/app:pull,push");
+        Assert.True(status == HttpStatusCode.Unauthorized, $"bob's login onto the organization's name: {(int)status} {body}");
+
+        var (userStatus, _) = await RegistryLogin.CallAsync(admin, HttpMethod.Get, "/api/v1/users/bob");
+        Assert.Equal(HttpStatusCode.NotFound, userStatus);
+        Assert.Equal([Admin], MembersOf(await TeamAsync(admin, "bob", "owners")));
+    }
+
+    [SkippableFact]
+    public async Task A_group_search_the_directory_refuses_refuses_the_login()
+    {
+        // A search base that does not exist: slapd answers noSuchObject after a good bind.
+        await using var env = await LdapEnvironment.StartAsync("--Auth:Ldap:GroupSearchBase", "ou=missing," + LdapServer.Suffix);
+        using var http = env.Server.CreateClient();
+
+        var (status, _, body) = await TokenAsync(http, "alice", LdapServer.AlicePassword, "repository:alice/app:pull");
+        Assert.True(status == HttpStatusCode.Unauthorized, $"alice's login with a broken group search: {(int)status} {body}");
+
+        using var admin = RegistryLogin.WithBasic(env.Server.CreateClient(), Admin, BerthHosts.AdminPassword);
+        var (userStatus, _) = await RegistryLogin.CallAsync(admin, HttpMethod.Get, "/api/v1/users/alice");
+        Assert.Equal(HttpStatusCode.NotFound, userStatus);
+    }
+
     /// <summary>GET /v2/auth with Basic credentials: the status, the token when one was issued, and the body for messages.</summary>
     private static async Task<(HttpStatusCode Status, string? Token, string Body)> TokenAsync(HttpClient http, string user, string secret, params string[] scopes)
     {

@@ -100,7 +100,7 @@ public sealed class CredentialVerifier(
             var directoryUser = await ldap.AuthenticateAsync(user, secret, cancellationToken);
             if (directoryUser is null) return (null, "bad directory password");
             var synced = await ldapSync.SyncAsync(directoryUser, cancellationToken);
-            return (synced, "");
+            return synced is null ? (null, "name taken by an organization") : (synced, "");
         }
         // Unknown account: spend the same time as a real check so timing does not reveal which names exist.
         hasher.Verify(secret, _dummyHash.Value);

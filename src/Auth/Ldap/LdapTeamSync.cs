@@ -14,14 +14,17 @@ namespace Berth.Auth.Ldap;
 /// </summary>
 public sealed class LdapTeamSync(AuthDb authDb)
 {
-    public Task<Caller> SyncAsync(DirectoryUser user, CancellationToken cancellationToken) =>
-        authDb.WriteAsync(async db =>
+    /// <summary>The caller the directory user logs in as; null when their name is already an organization's here.</summary>
+    public Task<Caller?> SyncAsync(DirectoryUser user, CancellationToken cancellationToken) =>
+        authDb.WriteAsync<Caller?>(async db =>
         {
             var now = authDb.Now();
             var actor = EventActor.System;
             var account = await db.Users.FirstOrDefaultAsync(u => u.Name == user.Name, cancellationToken);
             if (account is null)
             {
+                // A directory user must not take over (or, inserting a duplicate namespace, fail on) an organization's name.
+                if (await db.Namespaces.AnyAsync(n => n.Name == user.Name, cancellationToken)) return null;
                 db.Namespaces.Add(new NamespaceRow { Name = user.Name, Kind = "user", CreatedAt = now });
                 account = new UserRow { Name = user.Name, Email = user.Email, Source = "ldap", CreatedAt = now };
                 db.Users.Add(account);

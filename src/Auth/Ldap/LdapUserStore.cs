@@ -49,17 +49,27 @@ public sealed class LdapUserStore(IOptions<AuthOptions> options, ILogger<LdapUse
         }
 
         string? email = null;
-        var entry = (SearchResponse)connection.SendRequest(new SearchRequest(userDn, "(objectClass=*)", SearchScope.Base, settings.EmailAttribute));
-        if (entry.Entries.Count > 0 && entry.Entries[0].Attributes[settings.EmailAttribute] is { Count: > 0 } mail)
-            email = mail[0] as string;
-
         var groups = new List<string>();
-        if (settings.GroupSearchBase.Length > 0)
+        try
         {
-            var escaped = EscapeFilterValue(userDn);
-            var filter = $"(|(&(objectClass=groupOfNames)(member={escaped}))(&(objectClass=groupOfUniqueNames)(uniqueMember={escaped})))";
-            var found = (SearchResponse)connection.SendRequest(new SearchRequest(settings.GroupSearchBase, filter, SearchScope.Subtree, "cn"));
-            foreach (SearchResultEntry group in found.Entries) groups.Add(group.DistinguishedName);
+            var entry = (SearchResponse)connection.SendRequest(new SearchRequest(userDn, "(objectClass=*)", SearchScope.Base, settings.EmailAttribute));
+            if (entry.Entries.Count > 0 && entry.Entries[0].Attributes[settings.EmailAttribute] is { Count: > 0 } mail)
+                email = mail[0] as string;
+
+            if (settings.GroupSearchBase.Length > 0)
+            {
+                var escaped = EscapeFilterValue(userDn);
+                var filter = $"(|(&(objectClass=groupOfNames)(member={escaped}))(&(objectClass=groupOfUniqueNames)(uniqueMember={escaped})))";
+                var found = (SearchResponse)connection.SendRequest(new SearchRequest(settings.GroupSearchBase, filter, SearchScope.Subtree, "cn"));
+                foreach (SearchResultEntry group in found.Entries) groups.Add(group.DistinguishedName);
+            }
+        }
+        catch (Exception e) when (e is DirectoryOperationException or LdapException)
+        {
+            // A search the directory refuses (a wrong GroupSearchBase, an ACL) refuses the login: going on with
+            // no groups would take the user out of every linked team, and throwing would answer 500 to every login.
+            logger.LogWarning("LDAP search for {User} failed after the bind: {Error}", user, e.Message);
+            return null;
         }
         return new DirectoryUser(user, email, groups);
     }
