@@ -26,6 +26,7 @@ public sealed class ToolRunner : IDisposable
             cgroup_manager = "cgroupfs"
             """);
         File.WriteAllText(_root.Combine("registries.conf"), "unqualified-search-registries = []\n");
+        File.WriteAllText(_root.Combine("auth.json"), "{}");
     }
 
     public string WorkDirectory => _root.Path;
@@ -34,6 +35,16 @@ public sealed class ToolRunner : IDisposable
 
     /// <summary>Runs a tool and returns its standard output; a non-zero exit fails the test with everything it printed.</summary>
     public async Task<string> RunAsync(string tool, IEnumerable<string> arguments, string? workingDirectory = null, TimeSpan? timeout = null)
+    {
+        var list = arguments.ToList();
+        var (exitCode, output, errors) = await TryRunAsync(tool, list, workingDirectory, timeout);
+        if (exitCode != 0)
+            Assert.Fail($"{tool} {string.Join(' ', list)} exited {exitCode}:\n{output}\n{errors}");
+        return output;
+    }
+
+    /// <summary>Runs a tool that may fail (a refusal the test expects): its exit code, output and errors.</summary>
+    public async Task<(int ExitCode, string Output, string Errors)> TryRunAsync(string tool, IEnumerable<string> arguments, string? workingDirectory = null, TimeSpan? timeout = null)
     {
         var path = RequiredServer.Tool(tool);
         var start = new ProcessStartInfo(path)
@@ -46,6 +57,8 @@ public sealed class ToolRunner : IDisposable
         start.Environment["CONTAINERS_STORAGE_CONF"] = _root.Combine("storage.conf");
         start.Environment["CONTAINERS_CONF"] = _root.Combine("containers.conf");
         start.Environment["CONTAINERS_REGISTRIES_CONF"] = _root.Combine("registries.conf");
+        // Logins go to a file of this run, never to the machine's shared auth file.
+        start.Environment["REGISTRY_AUTH_FILE"] = _root.Combine("auth.json");
         start.Environment["TMPDIR"] = Directory.CreateDirectory(_root.Combine("tmp")).FullName;
 
         using var process = Process.Start(start)!;
@@ -61,10 +74,7 @@ public sealed class ToolRunner : IDisposable
             process.Kill(entireProcessTree: true);
             throw new TimeoutException($"{tool} {string.Join(' ', start.ArgumentList)} did not finish in time");
         }
-        var output = await stdout;
-        if (process.ExitCode != 0)
-            Assert.Fail($"{tool} {string.Join(' ', start.ArgumentList)} exited {process.ExitCode}:\n{output}\n{await stderr}");
-        return output;
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     public Task<string> SkopeoAsync(params string[] arguments) => RunAsync("skopeo", arguments);
