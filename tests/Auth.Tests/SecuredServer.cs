@@ -12,7 +12,7 @@ namespace Berth.Auth.Tests;
 /// and the calls tests make against it: accounts through the REST API, tokens
 /// through /v2/auth, pushes through /v2 with a token.
 /// </summary>
-public sealed class SecuredServer : IAsyncLifetime
+public class SecuredServer : IAsyncLifetime
 {
     private readonly TempDirectory _data = new("berth-auth");
     private RunningApp? _server;
