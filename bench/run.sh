@@ -4,6 +4,12 @@
 # load from regbench in one run. Prints regbench's table per scenario group
 # and keeps the JSON lines in bench/out/results.jsonl.
 #
+# Those three run without authentication (as distribution does by default).
+# A second Berth stack with tokens on (the shipped default) runs beside them,
+# and manifest and blob scenarios are measured through both Gateways in one
+# regbench call: regbench logs in at /v2/auth by itself and re-uses its token,
+# so the difference is what token checks cost per request.
+#
 # Usage: bench/run.sh [quick]
 #   REGBENCH_DIR  regbench source (default: ../shared/tools/regbench beside the repo)
 #   DIST_SCRIPT   script that starts distribution (default: ../shared/tools/run-distribution.sh)
@@ -19,7 +25,8 @@ dist_script=${DIST_SCRIPT:-$repo/../shared/tools/run-distribution.sh}
 duration=${DURATION:-10}
 rounds=${ROUNDS:-1}
 [ "${1:-}" = quick ] && duration=5
-dist_port=5003 server_port=5010 gateway_port=5011
+dist_port=5003 server_port=5010 gateway_port=5011 auth_server_port=5012 auth_gateway_port=5013
+admin_password=bench-admin-password
 work=$(mktemp -d /tmp/berth-bench.XXXXXX)
 pids=()
 
@@ -49,6 +56,7 @@ echo "== starting registries" >&2
 LOG_LEVEL=error bash "$dist_script" "$dist_port" "$work/dist" >&2
 (cd "$work/server" && exec env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
   ./Berth.Server --urls "http://127.0.0.1:$server_port" --Registry:DataDirectory "$work/berth-data" \
+  --Auth:DataDirectory "$work/berth-data" --Registry:Authentication none \
   --Registry:BlobHandoff true >"$work/server.log" 2>&1) &
 pids+=($!)
 wait_for "http://127.0.0.1:$server_port/v2/" 60
@@ -58,6 +66,23 @@ wait_for "http://127.0.0.1:$server_port/v2/" 60
   --Gateway:BlobHandoffRoot "$work/berth-data/storage" >"$work/gateway.log" 2>&1) &
 pids+=($!)
 wait_for "http://127.0.0.1:$gateway_port/v2/" 60
+(cd "$work/server" && exec env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
+  ./Berth.Server --urls "http://127.0.0.1:$auth_server_port" --Registry:DataDirectory "$work/berth-auth-data" \
+  --Auth:DataDirectory "$work/berth-auth-data" --Auth:InitialAdminPassword "$admin_password" \
+  --Registry:BlobHandoff true >"$work/server-auth.log" 2>&1) &
+pids+=($!)
+wait_for "http://127.0.0.1:$auth_server_port/health" 60
+(cd "$work/gateway" && exec env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
+  ./Berth.Gateway --urls "http://127.0.0.1:$auth_gateway_port" \
+  --ReverseProxy:Clusters:registry:Destinations:server:Address "http://127.0.0.1:$auth_server_port" \
+  --ReverseProxy:Clusters:auth:Destinations:server:Address "http://127.0.0.1:$auth_server_port" \
+  --Gateway:BlobHandoffRoot "$work/berth-auth-data/storage" >"$work/gateway-auth.log" 2>&1) &
+pids+=($!)
+wait_for "http://127.0.0.1:$auth_gateway_port/health" 60
+
+auth_targets="berth-gw=http://127.0.0.1:$gateway_port,berth-gw-auth=http://127.0.0.1:$auth_gateway_port"
+# The open stack ignores the credentials; the secured one is challenged and logs in.
+run_auth() { echo "== regbench (auth on/off) $*" >&2; "$work/regbench" -url "$auth_targets" -user admin -pass "$admin_password" -repo admin/bench -json "$@" >>"$results"; }
 
 targets="dist=http://127.0.0.1:$dist_port,berth=http://127.0.0.1:$server_port,berth-gw=http://127.0.0.1:$gateway_port"
 results="$out/results.jsonl"
@@ -69,6 +94,7 @@ run() { echo "== regbench $*" >&2; "$work/regbench" -url "$targets" -json "$@" >
 # ahead of time; measuring the first seconds would time the JIT.
 echo "== warm-up (not recorded)" >&2
 "$work/regbench" -url "$targets" -scenario push-blobs,pull-blobs,manifest-get,manifest-head -blobs 32 -blob-size 4MiB -duration 3s -c 8 -repo bench/warmup >/dev/null 2>&1 || true
+"$work/regbench" -url "$auth_targets" -user admin -pass "$admin_password" -scenario push-blobs,pull-blobs,manifest-get,manifest-head -blobs 32 -blob-size 4MiB -duration 3s -c 8 -repo admin/warmup >/dev/null 2>&1 || true
 
 # regbench exits 1 when any target had errors, distribution included (it answers
 # some concurrent manifest reads with 500); Berth's own errors are judged below.
@@ -84,6 +110,9 @@ for round in $(seq 1 "$rounds"); do
   run -scenario tags-list -repo bench/tags -tags 1000 -page 0 -duration "${duration}s" -c 8 || true
   run -scenario catalog -repos 100 -page 100 -duration "${duration}s" -c 8 || true
   run -scenario mixed -blobs 16 -blob-size 1MiB -duration "${duration}s" -c 16 || true
+  run_auth -scenario manifest-get -duration "${duration}s" -c 32 || true
+  run_auth -scenario manifest-head -duration "${duration}s" -c 32 || true
+  run_auth -scenario push-blobs,pull-blobs -blobs 64 -blob-size 16MiB -c 8 || true
 done
 
 echo

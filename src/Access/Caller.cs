@@ -12,6 +12,13 @@ public sealed record Caller(string Name, CallerKind Kind, bool IsSuperuser)
 {
     public static Caller Anonymous { get; } = new("", CallerKind.Anonymous, false);
 
+    /// <summary>
+    /// Signed in with an app token rather than the password: such a caller may use
+    /// the account but not manage its credentials (password, tokens, superusers),
+    /// so a leaked token cannot be turned into the account.
+    /// </summary>
+    public bool ViaAppToken { get; init; }
+
     public bool IsAnonymous => Kind == CallerKind.Anonymous;
 
     /// <summary>The token subject for this caller: empty for anonymous.</summary>

@@ -223,6 +223,50 @@ public sealed class AccessControlTests(SecuredServer server) : IClassFixture<Sec
         }
     }
 
+    [Fact]
+    public async Task An_app_token_uses_the_account_but_cannot_take_it_over()
+    {
+        var (user, password) = await NewUserAsync("takeover");
+        using var api = server.As(user, password);
+        var secret = (await server.CallOkAsync(api, HttpMethod.Post, "/api/v1/user/tokens", new { title = "leaky", expiresInDays = 1 })).GetProperty("secret").GetString()!;
+        using var withToken = server.As(user, secret);
+        Assert.Equal(HttpStatusCode.Forbidden, (await RegistryLogin.CallAsync(withToken, HttpMethod.Put, $"/api/v1/users/{user}/password", new { password = "taken-over-password" })).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await RegistryLogin.CallAsync(withToken, HttpMethod.Post, "/api/v1/user/tokens", new { title = "forever" })).Status);
+        // No refresh token either: it would outlive the app token's revocation.
+        using var offline = await withToken.GetAsync(RegistryLogin.TokenPath() + "&offline_token=true");
+        Assert.Equal(HttpStatusCode.OK, offline.StatusCode);
+        Assert.DoesNotContain("refresh_token", await offline.Content.ReadAsStringAsync());
+        // The password still works, so nothing was changed.
+        Assert.Equal(HttpStatusCode.OK, (await api.GetAsync(RegistryLogin.TokenPath())).StatusCode);
+    }
+
+    [Fact]
+    public async Task Bad_robot_tokens_do_not_lock_the_robot_out()
+    {
+        var (owner, password) = await NewUserAsync("lockout");
+        using var api = server.As(owner, password);
+        var token = (await server.CallOkAsync(api, HttpMethod.Put, $"/api/v1/namespaces/{owner}/robots/ci")).GetProperty("token").GetString()!;
+        using (var attacker = server.As($"{owner}+ci", "guess"))
+            for (var i = 0; i < 8; i++)
+                Assert.Equal(HttpStatusCode.Unauthorized, (await attacker.GetAsync(RegistryLogin.TokenPath())).StatusCode);
+        using var robot = server.As($"{owner}+ci", token);
+        Assert.Equal(HttpStatusCode.OK, (await robot.GetAsync(RegistryLogin.TokenPath())).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_namespace_with_repositories_is_not_deleted_so_its_name_cannot_inherit_them()
+    {
+        var org = SecuredServer.UniqueName("keep");
+        using var admin = server.AsAdmin();
+        await server.CallOkAsync(admin, HttpMethod.Post, "/api/v1/organizations", new { name = org });
+        using (var push = await server.WithTokenAsync(SecuredServer.Admin, SecuredServer.AdminPassword, $"repository:{org}/app:pull,push"))
+            await SecuredServer.PushImageAsync(push, $"{org}/app", "v1");
+        var (status, body) = await RegistryLogin.CallAsync(admin, HttpMethod.Delete, $"/api/v1/organizations/{org}");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("repositories", body.ToString());
+        Assert.Equal(HttpStatusCode.OK, (await RegistryLogin.CallAsync(admin, HttpMethod.Get, $"/api/v1/organizations/{org}")).Status);
+    }
+
     private async Task<(string Name, string Password)> NewUserAsync(string prefix)
     {
         var name = SecuredServer.UniqueName(prefix);

@@ -47,19 +47,25 @@ public sealed class CredentialVerifier(
     {
         if (user.Length is 0 or > AccountNames.MaxLength + 70 || secret.Length is 0 or > MaxSecretLength)
             return new Authentication(null, "invalid credentials");
-        if (await throttle.BlockedForAsync(user, address, cancellationToken) is { } wait)
+        // Robot and app tokens are 256-bit secrets: guessing them is hopeless, and counting
+        // failures against their (guessable) names would let anyone lock out CI. They are
+        // throttled by address only.
+        var throttled = user == AppTokenUser || AccountNames.IsRobot(user) ? null : user;
+        if (await throttle.BlockedForAsync(throttled, address, cancellationToken) is { } wait)
             return new Authentication(null, "too many failed logins; try again later", wait);
 
         var (caller, reason) = await CheckAsync(user, secret, channel, cancellationToken);
         if (caller is not null)
         {
-            await throttle.RecordSuccessAsync(user, cancellationToken);
+            if (throttled is not null) await throttle.RecordSuccessAsync(throttled, cancellationToken);
             return new Authentication(caller, null);
         }
         await authDb.WriteAsync(async db =>
         {
-            await throttle.RecordFailureAsync(db, user, address, cancellationToken);
-            db.Publish(new LoginFailed(user.Length > 300 ? user[..300] : user, reason) { Actor = new EventActor(user, "login", address, null) });
+            await throttle.RecordFailureAsync(db, throttled, address, cancellationToken);
+            // Only a name that could be an account is recorded: people paste passwords into the user field.
+            var account = AccountNames.IsValidNamespace(user) || user == AppTokenUser || AccountNames.IsRobot(user) && user.Length <= AccountNames.MaxLength ? user : "(not an account name)";
+            db.Publish(new LoginFailed(account, reason) { Actor = new EventActor(account, "login", address, null) });
             await db.SaveChangesAsync(cancellationToken);
             return 0;
         }, cancellationToken);
@@ -86,7 +92,7 @@ public sealed class CredentialVerifier(
             if (owner is null) return (null, "disabled account");
             appToken.LastUsedAt = now;
             await db.SaveChangesAsync(cancellationToken);
-            return (new Caller(owner.Name, CallerKind.User, owner.IsSuperuser), "");
+            return (new Caller(owner.Name, CallerKind.User, owner.IsSuperuser) { ViaAppToken = true }, "");
         }
         if (user == AppTokenUser) return (null, "bad app token");
         if (channel == LoginChannel.Registry && !options.Value.PasswordLogin) return (null, "passwords not accepted");

@@ -17,7 +17,7 @@ public sealed class LoginThrottle(AuthDb authDb, IOptions<AuthOptions> options, 
     public static string AddressKey(string address) => "address:" + address;
 
     /// <summary>How long the account or address must still wait, if at all.</summary>
-    public async Task<TimeSpan?> BlockedForAsync(string account, string? address, CancellationToken cancellationToken)
+    public async Task<TimeSpan?> BlockedForAsync(string? account, string? address, CancellationToken cancellationToken)
     {
         var keys = Keys(account, address);
         await using var db = authDb.Open();
@@ -28,7 +28,7 @@ public sealed class LoginThrottle(AuthDb authDb, IOptions<AuthOptions> options, 
     }
 
     /// <summary>Counts a failure inside the caller's write transaction.</summary>
-    public async Task RecordFailureAsync(AuthDbContext db, string account, string? address, CancellationToken cancellationToken)
+    public async Task RecordFailureAsync(AuthDbContext db, string? account, string? address, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var now = clock.GetUtcNow().UtcDateTime;
@@ -69,6 +69,12 @@ public sealed class LoginThrottle(AuthDb authDb, IOptions<AuthOptions> options, 
         await authDb.WriteAsync(async w => await w.LoginFailures.Where(f => f.Key == key).ExecuteDeleteAsync(cancellationToken), cancellationToken);
     }
 
-    private static List<string> Keys(string account, string? address) =>
-        address is null ? [AccountKey(account)] : [AccountKey(account), AddressKey(address)];
+    /// <summary>The counters a login touches: its account's (none for token logins) and its address's.</summary>
+    private static List<string> Keys(string? account, string? address)
+    {
+        var keys = new List<string>(2);
+        if (account is not null) keys.Add(AccountKey(account));
+        if (address is not null) keys.Add(AddressKey(address));
+        return keys;
+    }
 }

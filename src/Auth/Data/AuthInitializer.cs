@@ -44,8 +44,11 @@ public sealed class AuthInitializer(AuthDb authDb, SigningKeyStore keys, Passwor
             password = Secrets.NewToken();
             Directory.CreateDirectory(settings.DataDirectory);
             passwordFile = Path.Combine(settings.DataDirectory, PasswordFileName);
-            await File.WriteAllTextAsync(passwordFile, password + "\n", cancellationToken);
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            var fileOptions = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+            // Created readable by the owner only, never briefly open to others.
+            if (!OperatingSystem.IsWindows()) fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            await using (var writer = new StreamWriter(passwordFile, fileOptions))
+                await writer.WriteAsync((password + "\n").AsMemory(), cancellationToken);
         }
         var hash = hasher.Hash(password);
         await authDb.WriteAsync(async db =>

@@ -17,7 +17,7 @@ public sealed partial class AuthGrpcService
 
     public override async Task<AppTokenWithSecret> CreateAppToken(CreateAppTokenRequest request, ServerCallContext context)
     {
-        var caller = await UserCallerAsync(context);
+        var caller = WithPassword(await UserCallerAsync(context));
         if (request.Title.Length is 0 or > 200) throw Invalid("title must be 1-200 characters");
         if (request.ExpiresInDays is < 0 or > 3650) throw Invalid("expires_in_days must be 0 (never) to 3650");
         var secret = Secrets.NewToken();

@@ -50,6 +50,7 @@ public sealed partial class AuthGrpcService
         var caller = await NamespaceAdminAsync(context, request.Name);
         await authDb.WriteAsync(async db =>
         {
+            await RequireNoRepositoriesAsync(db, request.Name, context.CancellationToken);
             var teamIds = await db.Teams.Where(t => t.Organization == request.Name).Select(t => t.Id.ToString()).ToListAsync(context.CancellationToken);
             var robots = await db.Robots.Where(r => r.Namespace == request.Name).Select(r => r.Name).ToListAsync(context.CancellationToken);
             await RemoveSubjectPermissionsAsync(db, Roles.SubjectTeam, teamIds, context.CancellationToken);

@@ -116,7 +116,7 @@ public sealed partial class AuthGrpcService
 
     public override async Task<SigningKey> RotateSigningKey(Empty request, ServerCallContext context)
     {
-        await SuperuserAsync(context);
+        WithPassword(await SuperuserAsync(context));
         return new SigningKey { KeyId = await signingKeys.RotateAsync(context.CancellationToken) };
     }
 

@@ -24,7 +24,7 @@ public sealed partial class AuthGrpcService
 
     public override async Task<User> CreateUser(CreateUserRequest request, ServerCallContext context)
     {
-        var caller = await SuperuserAsync(context);
+        var caller = WithPassword(await SuperuserAsync(context));
         if (!AccountNames.IsValidNamespace(request.Name)) throw Invalid("user names are 2-255 characters of a-z, 0-9 and single . _ - between them");
         CheckPassword(request.Password);
         var hash = hasher.Hash(request.Password);
@@ -60,12 +60,13 @@ public sealed partial class AuthGrpcService
 
     public override async Task<Empty> DeleteUser(NameRequest request, ServerCallContext context)
     {
-        var caller = await SuperuserAsync(context);
+        var caller = WithPassword(await SuperuserAsync(context));
         if (caller.Name == request.Name) throw Invalid("a superuser cannot delete their own account");
         await authDb.WriteAsync(async db =>
         {
             var ns = await db.Namespaces.FirstOrDefaultAsync(n => n.Name == request.Name && n.Kind == "user", context.CancellationToken)
                 ?? throw NotFound($"no user named '{Shorten(request.Name)}'");
+            await RequireNoRepositoriesAsync(db, request.Name, context.CancellationToken);
             var robots = await db.Robots.Where(r => r.Namespace == request.Name).Select(r => r.Name).ToListAsync(context.CancellationToken);
             await RemoveSubjectPermissionsAsync(db, Roles.SubjectUser, [request.Name], context.CancellationToken);
             await RemoveSubjectPermissionsAsync(db, Roles.SubjectRobot, robots, context.CancellationToken);
@@ -80,7 +81,7 @@ public sealed partial class AuthGrpcService
 
     public override async Task<Empty> ChangePassword(ChangePasswordRequest request, ServerCallContext context)
     {
-        var caller = await SignedInAsync(context);
+        var caller = WithPassword(await SignedInAsync(context));
         if (!caller.IsSuperuser && caller.Name != request.Name) throw Denied("you may only change your own password");
         CheckPassword(request.Password);
         var hash = hasher.Hash(request.Password);
@@ -100,7 +101,7 @@ public sealed partial class AuthGrpcService
 
     public override async Task<User> SetSuperuser(SetSuperuserRequest request, ServerCallContext context)
     {
-        var caller = await SuperuserAsync(context);
+        var caller = WithPassword(await SuperuserAsync(context));
         if (caller.Name == request.Name && !request.Superuser) throw Invalid("a superuser cannot demote themselves");
         await authDb.WriteAsync(async db =>
         {
@@ -140,6 +141,17 @@ public sealed partial class AuthGrpcService
         if (subjects.Count == 0) return;
         await db.Permissions.Where(p => p.SubjectKind == kind && subjects.Contains(p.Subject)).ExecuteDeleteAsync(cancellationToken);
         await db.DefaultPermissions.Where(p => p.SubjectKind == kind && subjects.Contains(p.Subject)).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A namespace with repositories is not deleted: whoever took the name next would
+    /// own the old repositories (and their images) through the namespace.
+    /// </summary>
+    private static async Task RequireNoRepositoriesAsync(AuthDbContext db, string @namespace, CancellationToken cancellationToken)
+    {
+        var count = await db.Repositories.CountAsync(r => r.Namespace == @namespace, cancellationToken);
+        if (count > 0)
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"'{@namespace}' still has {count} repositories; delete them first"));
     }
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;

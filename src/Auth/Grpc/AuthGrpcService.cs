@@ -35,6 +35,13 @@ public sealed partial class AuthGrpcService(
         return caller;
     }
 
+    /// <summary>Credentials are managed with the password, never with an app token (see <see cref="Caller.ViaAppToken"/>).</summary>
+    private static Caller WithPassword(Caller caller)
+    {
+        if (caller.ViaAppToken) throw Denied("log in with the account password to manage passwords, tokens or users");
+        return caller;
+    }
+
     /// <summary>Organization admins (and superusers) manage teams, robots and defaults of the organization.</summary>
     private async Task<Caller> NamespaceAdminAsync(ServerCallContext context, string @namespace)
     {

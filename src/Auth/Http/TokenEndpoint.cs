@@ -46,7 +46,7 @@ public sealed class TokenEndpoint(
             caller = login.Caller!;
         }
         string? refreshToken = null;
-        if (!caller.IsAnonymous && query["offline_token"] == "true")
+        if (MayHaveRefreshToken(caller) && query["offline_token"] == "true")
             refreshToken = await refreshTokens.CreateAsync(caller, query["client_id"].ToString(), context.RequestAborted);
         await IssueAsync(context, caller, ScopeParser.Parse(query["scope"]), refreshToken);
     }
@@ -72,7 +72,7 @@ public sealed class TokenEndpoint(
             {
                 var login = await credentials.VerifyAsync(form["username"].ToString(), form["password"].ToString(), Address(context), LoginChannel.Registry, context.RequestAborted);
                 if (!await CheckLoginAsync(context, login)) return;
-                var refresh = form["access_type"] == "offline" ? await refreshTokens.CreateAsync(login.Caller!, clientId, context.RequestAborted) : null;
+                var refresh = form["access_type"] == "offline" && MayHaveRefreshToken(login.Caller!) ? await refreshTokens.CreateAsync(login.Caller!, clientId, context.RequestAborted) : null;
                 await IssueAsync(context, login.Caller!, scopes, refresh);
                 return;
             }
@@ -125,6 +125,12 @@ public sealed class TokenEndpoint(
         await WriteErrorAsync(context, StatusCodes.Status401Unauthorized, "invalid_grant", login.Failure ?? "invalid credentials");
         return false;
     }
+
+    /// <summary>
+    /// An app-token login gets no refresh token: it would outlive the app token's
+    /// revocation or expiry. The client keeps using the app token instead.
+    /// </summary>
+    private static bool MayHaveRefreshToken(Caller caller) => !caller.IsAnonymous && !caller.ViaAppToken;
 
     private bool IsOurService(string service) => service.Length == 0 || service == settings.Value.Service;
 

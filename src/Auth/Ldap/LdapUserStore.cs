@@ -28,12 +28,15 @@ public sealed class LdapUserStore(IOptions<AuthOptions> options, ILogger<LdapUse
         var settings = options.Value.Ldap;
         var uri = new Uri(settings.Url);
         var userDn = string.Format(System.Globalization.CultureInfo.InvariantCulture, settings.UserDnTemplate, EscapeDnValue(user));
-        using var connection = new LdapConnection(new LdapDirectoryIdentifier(uri.Host, uri.Port > 0 ? uri.Port : 389))
+        var secure = string.Equals(uri.Scheme, "ldaps", StringComparison.OrdinalIgnoreCase);
+        using var connection = new LdapConnection(new LdapDirectoryIdentifier(uri.Host, uri.Port > 0 ? uri.Port : secure ? 636 : 389))
         {
             AuthType = AuthType.Basic,
             Timeout = TimeSpan.FromSeconds(settings.TimeoutSeconds),
         };
         connection.SessionOptions.ProtocolVersion = 3;
+        // ldaps:// means TLS from the first byte: the user's password must not cross the network in clear.
+        if (secure) connection.SessionOptions.SecureSocketLayer = true;
         try
         {
             connection.Bind(new NetworkCredential(userDn, password));

@@ -34,7 +34,10 @@ public sealed class SigningKeyStore(AuthDb authDb, SigningKeyRing ring, IOptions
         return key.KeyId;
     }
 
-    /// <summary>Writes the ring as it is now: every key that still verifies, and drops the rest.</summary>
+    /// <summary>
+    /// Writes the ring's keys and drops rows whose verification grace is over. Rows
+    /// this ring does not hold are kept: another Auth instance may have written them.
+    /// </summary>
     private Task SaveAsync(CancellationToken cancellationToken)
     {
         _ = ring.Active;
@@ -42,7 +45,8 @@ public sealed class SigningKeyStore(AuthDb authDb, SigningKeyRing ring, IOptions
         return authDb.WriteAsync(async db =>
         {
             var existing = await db.SigningKeys.ToListAsync(cancellationToken);
-            foreach (var row in existing.Where(r => keys.All(k => k.KeyId != r.KeyId))) db.SigningKeys.Remove(row);
+            var now = authDb.Now();
+            foreach (var row in existing.Where(r => r.VerifiesUntil <= now)) db.SigningKeys.Remove(row);
             foreach (var (keyId, pkcs8, createdAt, verifiesUntil) in keys)
             {
                 var row = existing.FirstOrDefault(r => r.KeyId == keyId);

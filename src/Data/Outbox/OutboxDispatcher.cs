@@ -52,20 +52,25 @@ public sealed class OutboxDispatcher<TContext>(
     public async Task<int> DispatchBatchAsync(CancellationToken cancellationToken)
     {
         await using var db = openContext();
-        var batch = await db.Set<OutboxMessage>().Where(m => m.SentAt == null)
+        var known = EventTypes.Keys.ToList();
+        // Rows of types this build does not know (written by a newer version) are left for that version, not retried here.
+        var batch = await db.Set<OutboxMessage>().Where(m => m.SentAt == null && known.Contains(m.Type))
             .OrderBy(m => m.OccurredAt).ThenBy(m => m.Id).Take(BatchSize).ToListAsync(cancellationToken);
         var sent = 0;
         foreach (var message in batch)
         {
             message.Attempts++;
-            if (!EventTypes.TryGetValue(message.Type, out var type))
+            try
             {
-                // An event this build does not know (written by a newer version): leave it for that version.
-                logger.LogWarning("Outbox row {Id} has unknown event type {Type}", message.Id, message.Type);
-                continue;
+                var integrationEvent = (IntegrationEvent)JsonSerializer.Deserialize(message.Payload, EventTypes[message.Type], OutboxModel.Json)!;
+                await publisher.PublishAsync(integrationEvent, cancellationToken);
             }
-            var integrationEvent = (IntegrationEvent)JsonSerializer.Deserialize(message.Payload, type, OutboxModel.Json)!;
-            await publisher.PublishAsync(integrationEvent, cancellationToken);
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Keep the count of attempts, then let the loop wait and retry in order.
+                await db.SaveChangesAsync(CancellationToken.None);
+                throw;
+            }
             message.SentAt = DateTime.UtcNow;
             await db.SaveChangesAsync(cancellationToken);
             sent++;
