@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using Berth.Server;
 using Berth.TestSupport;
-using Npgsql;
 
 namespace Berth.Auth.Tests;
 
@@ -62,51 +61,28 @@ public sealed class AuthDeploymentTests
     {
         var admin = RequiredServer.Postgres();
         // A database per service, as deployed: Auth's and the registry's schemas are their own.
-        string[] databases = [$"berth_auth_{Guid.NewGuid():N}", $"berth_registry_{Guid.NewGuid():N}"];
-        await using (var connection = new NpgsqlConnection(admin))
-        {
-            await connection.OpenAsync();
-            foreach (var database in databases)
-            {
-                await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", connection);
-                await create.ExecuteNonQueryAsync();
-            }
-        }
-        try
-        {
-            string ConnectionTo(string database) => new NpgsqlConnectionStringBuilder(admin) { Database = database }.ConnectionString;
-            using var data = new TempDirectory("berth-auth-pg");
-            await using var server = await BerthHosts.StartSecuredServerAsync(data.Path,
-                "--Auth:DatabaseProvider", "postgres", "--Auth:ConnectionString", ConnectionTo(databases[0]),
-                "--Registry:DatabaseProvider", "postgres", "--Registry:ConnectionString", ConnectionTo(databases[1]));
-            using var api = server.CreateClient();
-            api.DefaultRequestHeaders.Authorization = RegistryLogin.Basic("admin", BerthHosts.AdminPassword);
-            Assert.Equal(HttpStatusCode.OK, (await RegistryLogin.CallAsync(api, HttpMethod.Post, "/api/v1/users", new { name = "pguser", password = "pg-user-password" })).Status);
-            Assert.Equal(HttpStatusCode.OK, (await RegistryLogin.CallAsync(api, HttpMethod.Post, "/api/v1/organizations", new { name = "pgorg" })).Status);
+        await using var authDatabase = await TemporaryPostgresDatabase.CreateAsync(admin, "berth_auth");
+        await using var registryDatabase = await TemporaryPostgresDatabase.CreateAsync(admin, "berth_registry");
+        using var data = new TempDirectory("berth-auth-pg");
+        await using var server = await BerthHosts.StartSecuredServerAsync(data.Path,
+            "--Auth:DatabaseProvider", "postgres", "--Auth:ConnectionString", authDatabase.ConnectionString,
+            "--Registry:DatabaseProvider", "postgres", "--Registry:ConnectionString", registryDatabase.ConnectionString);
+        using var api = server.CreateClient();
+        api.DefaultRequestHeaders.Authorization = RegistryLogin.Basic("admin", BerthHosts.AdminPassword);
+        Assert.Equal(HttpStatusCode.OK, (await RegistryLogin.CallAsync(api, HttpMethod.Post, "/api/v1/users", new { name = "pguser", password = "pg-user-password" })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await RegistryLogin.CallAsync(api, HttpMethod.Post, "/api/v1/organizations", new { name = "pgorg" })).Status);
 
-            using var http = server.CreateClient();
-            var token = await RegistryLogin.TokenAsync(http, "admin", BerthHosts.AdminPassword, "repository:pgorg/app:pull,push");
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            await SecuredServer.PushImageAsync(http, "pgorg/app", "v1");
-            Assert.Equal(HttpStatusCode.OK, (await RegistryLogin.CallAsync(api, HttpMethod.Put, "/api/v1/permissions/pgorg/app", new { subjectKind = "user", subject = "pguser", role = "read" })).Status);
+        using var http = server.CreateClient();
+        var token = await RegistryLogin.TokenAsync(http, "admin", BerthHosts.AdminPassword, "repository:pgorg/app:pull,push");
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        await SecuredServer.PushImageAsync(http, "pgorg/app", "v1");
+        Assert.Equal(HttpStatusCode.OK, (await RegistryLogin.CallAsync(api, HttpMethod.Put, "/api/v1/permissions/pgorg/app", new { subjectKind = "user", subject = "pguser", role = "read" })).Status);
 
-            using var reader = server.CreateClient();
-            var readerToken = await RegistryLogin.TokenAsync(reader, "pguser", "pg-user-password", "repository:pgorg/app:pull,push");
-            Assert.Equal(["pull"], SecuredServer.AccessOf(readerToken)["repository:pgorg/app"]);
-            reader.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", readerToken);
-            Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/v2/pgorg/app/manifests/v1")).StatusCode);
-            Assert.Equal(HttpStatusCode.Forbidden, (await reader.PostAsync("/v2/pgorg/app/blobs/uploads/", null)).StatusCode);
-        }
-        finally
-        {
-            NpgsqlConnection.ClearAllPools();
-            await using var connection = new NpgsqlConnection(admin);
-            await connection.OpenAsync();
-            foreach (var database in databases)
-            {
-                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection);
-                await drop.ExecuteNonQueryAsync();
-            }
-        }
+        using var reader = server.CreateClient();
+        var readerToken = await RegistryLogin.TokenAsync(reader, "pguser", "pg-user-password", "repository:pgorg/app:pull,push");
+        Assert.Equal(["pull"], SecuredServer.AccessOf(readerToken)["repository:pgorg/app"]);
+        reader.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", readerToken);
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/v2/pgorg/app/manifests/v1")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await reader.PostAsync("/v2/pgorg/app/blobs/uploads/", null)).StatusCode);
     }
 }

@@ -1,5 +1,4 @@
 using Berth.TestSupport;
-using Npgsql;
 
 namespace Berth.Registry.Tests;
 
@@ -11,8 +10,7 @@ namespace Berth.Registry.Tests;
 public sealed class PostgresFixture : IAsyncLifetime
 {
     private readonly TempDirectory _data = new("berth-pg");
-    private string? _adminConnectionString;
-    private string? _database;
+    private TemporaryPostgresDatabase? _database;
 
     public RunningApp? Server { get; private set; }
 
@@ -23,20 +21,14 @@ public sealed class PostgresFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _adminConnectionString = Environment.GetEnvironmentVariable("BERTH_TEST_POSTGRES");
-        if (string.IsNullOrEmpty(_adminConnectionString))
+        var adminConnectionString = Environment.GetEnvironmentVariable("BERTH_TEST_POSTGRES");
+        if (string.IsNullOrEmpty(adminConnectionString))
         {
             Unavailable = "PostgreSQL is not configured: set BERTH_TEST_POSTGRES to a connection string (.ci/run starts one)";
             return;
         }
-        _database = $"berth_test_{Guid.NewGuid():N}";
-        await using (var admin = new NpgsqlConnection(_adminConnectionString))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{_database}\"", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-        ConnectionString = new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = _database }.ConnectionString;
+        _database = await TemporaryPostgresDatabase.CreateAsync(adminConnectionString);
+        ConnectionString = _database.ConnectionString;
         Server = await BerthHosts.StartServerOnPostgresAsync(_data.Path, ConnectionString);
     }
 
@@ -50,14 +42,7 @@ public sealed class PostgresFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (Server is not null) await Server.DisposeAsync();
-        if (_database is not null)
-        {
-            NpgsqlConnection.ClearAllPools();
-            await using var admin = new NpgsqlConnection(_adminConnectionString);
-            await admin.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", admin);
-            await drop.ExecuteNonQueryAsync();
-        }
+        if (_database is not null) await _database.DisposeAsync();
         _data.Dispose();
     }
 }
