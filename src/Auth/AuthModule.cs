@@ -33,6 +33,8 @@ public static class AuthModule
             (open, gate, sp) => new AuthDb(open, gate, sp.GetRequiredService<TimeProvider>()));
 
         services.TryAddSingleton(TimeProvider.System);
+        // Hosted services start in order: the schema must exist before the outbox dispatcher reads it.
+        services.AddHostedService<AuthInitializer>();
         services.TryAddSingleton<InProcessEventBus>();
         services.TryAddSingleton<IEventPublisher>(sp => sp.GetRequiredService<InProcessEventBus>());
         services.AddHostedService(sp => new OutboxDispatcher<AuthDbContext>(
@@ -54,7 +56,6 @@ public static class AuthModule
         services.AddSingleton<RefreshTokens>();
         services.AddSingleton<IAccessDirectory, AccessDirectory>();
         services.AddSingleton<TokenEndpoint>();
-        services.AddHostedService<AuthInitializer>();
 
         services.AddGrpc(o => o.EnableDetailedErrors = false).AddJsonTranscoding();
         return builder;
