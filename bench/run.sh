@@ -54,31 +54,26 @@ dotnet publish "$repo/src/Gateway/Gateway.csproj" -c Release -o "$work/gateway" 
 
 echo "== starting registries" >&2
 LOG_LEVEL=error bash "$dist_script" "$dist_port" "$work/dist" >&2
-(cd "$work/server" && exec env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
-  ./Berth.Server --urls "http://127.0.0.1:$server_port" --Registry:DataDirectory "$work/berth-data" \
-  --Auth:DataDirectory "$work/berth-data" --Registry:Authentication none \
-  --Registry:BlobHandoff true >"$work/server.log" 2>&1) &
-pids+=($!)
-wait_for "http://127.0.0.1:$server_port/v2/" 60
-(cd "$work/gateway" && exec env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
-  ./Berth.Gateway --urls "http://127.0.0.1:$gateway_port" \
-  --ReverseProxy:Clusters:registry:Destinations:server:Address "http://127.0.0.1:$server_port" \
-  --Gateway:BlobHandoffRoot "$work/berth-data/storage" >"$work/gateway.log" 2>&1) &
-pids+=($!)
-wait_for "http://127.0.0.1:$gateway_port/v2/" 60
-(cd "$work/server" && exec env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
-  ./Berth.Server --urls "http://127.0.0.1:$auth_server_port" --Registry:DataDirectory "$work/berth-auth-data" \
-  --Auth:DataDirectory "$work/berth-auth-data" --Auth:InitialAdminPassword "$admin_password" \
-  --Registry:BlobHandoff true >"$work/server-auth.log" 2>&1) &
-pids+=($!)
-wait_for "http://127.0.0.1:$auth_server_port/health" 60
-(cd "$work/gateway" && exec env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
-  ./Berth.Gateway --urls "http://127.0.0.1:$auth_gateway_port" \
-  --ReverseProxy:Clusters:registry:Destinations:server:Address "http://127.0.0.1:$auth_server_port" \
-  --ReverseProxy:Clusters:auth:Destinations:server:Address "http://127.0.0.1:$auth_server_port" \
-  --Gateway:BlobHandoffRoot "$work/berth-auth-data/storage" >"$work/gateway-auth.log" 2>&1) &
-pids+=($!)
-wait_for "http://127.0.0.1:$auth_gateway_port/health" 60
+# start_stack NAME SERVER_PORT GATEWAY_PORT [server options...]: a Berth Server with its
+# data in $work/NAME-data and a Gateway in front of it sending whole blobs from that storage.
+start_stack() {
+  local name=$1 server=$2 gateway=$3; shift 3
+  local data="$work/$name-data"
+  (cd "$work/server" && exec env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
+    ./Berth.Server --urls "http://127.0.0.1:$server" --Registry:DataDirectory "$data" --Auth:DataDirectory "$data" \
+    --Registry:BlobHandoff true "$@" >"$work/$name-server.log" 2>&1) &
+  pids+=($!)
+  wait_for "http://127.0.0.1:$server/health" 60
+  (cd "$work/gateway" && exec env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
+    ./Berth.Gateway --urls "http://127.0.0.1:$gateway" \
+    --ReverseProxy:Clusters:registry:Destinations:server:Address "http://127.0.0.1:$server" \
+    --ReverseProxy:Clusters:auth:Destinations:server:Address "http://127.0.0.1:$server" \
+    --Gateway:BlobHandoffRoot "$data/storage" >"$work/$name-gateway.log" 2>&1) &
+  pids+=($!)
+  wait_for "http://127.0.0.1:$gateway/health" 60
+}
+start_stack berth "$server_port" "$gateway_port" --Registry:Authentication none
+start_stack berth-auth "$auth_server_port" "$auth_gateway_port" --Auth:InitialAdminPassword "$admin_password"
 
 auth_targets="berth-gw=http://127.0.0.1:$gateway_port,berth-gw-auth=http://127.0.0.1:$auth_gateway_port"
 # The open stack ignores the credentials; the secured one is challenged and logs in.

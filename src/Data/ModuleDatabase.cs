@@ -26,6 +26,14 @@ public class ModuleDatabase<TContext>(Func<TContext> createContext, WriteGate wr
         return new DateTime(now.Ticks - now.Ticks % 10, DateTimeKind.Utc);
     }
 
+    /// <summary>Runs a write transaction that has no result (see the overload).</summary>
+    public Task WriteAsync(Func<TContext, Task> work, CancellationToken cancellationToken) =>
+        WriteAsync(async db =>
+        {
+            await work(db);
+            return true;
+        }, cancellationToken);
+
     /// <summary>Runs a write transaction behind the gate, retrying races with concurrent writers.</summary>
     public async Task<T> WriteAsync<T>(Func<TContext, Task<T>> work, CancellationToken cancellationToken)
     {

@@ -67,7 +67,7 @@ public sealed class CredentialVerifier(
             var account = AccountNames.IsValidNamespace(user) || user == AppTokenUser || AccountNames.IsRobot(user) && user.Length <= AccountNames.MaxLength ? user : "(not an account name)";
             db.Publish(new LoginFailed(account, reason) { Actor = new EventActor(account, "login", address, null) });
             await db.SaveChangesAsync(cancellationToken);
-            return 0;
+            return;
         }, cancellationToken);
         return new Authentication(null, reason == "passwords not accepted" ? "account passwords are not accepted here; log in with an app token" : "invalid credentials");
     }

@@ -53,13 +53,13 @@ public sealed class AuthInitializer(AuthDb authDb, SigningKeyStore keys, Passwor
         var hash = hasher.Hash(password);
         await authDb.WriteAsync(async db =>
         {
-            if (await db.Users.AnyAsync(cancellationToken)) return 0;
+            if (await db.Users.AnyAsync(cancellationToken)) return;
             var now = authDb.Now();
             db.Namespaces.Add(new NamespaceRow { Name = settings.InitialAdmin, Kind = "user", CreatedAt = now });
             db.Users.Add(new UserRow { Name = settings.InitialAdmin, PasswordHash = hash, IsSuperuser = true, CreatedAt = now });
             db.Publish(new UserCreated(settings.InitialAdmin, "local", true) { Actor = EventActor.System });
             await db.SaveChangesAsync(cancellationToken);
-            return 0;
+            return;
         }, cancellationToken);
         if (passwordFile is not null)
             logger.LogWarning("Created superuser '{User}'; its password is in {File}. Change it and delete the file.", settings.InitialAdmin, passwordFile);

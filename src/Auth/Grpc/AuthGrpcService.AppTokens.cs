@@ -59,11 +59,11 @@ public sealed partial class AuthGrpcService
         {
             var token = await db.AppTokens.FirstOrDefaultAsync(t => t.Id == request.Id && t.User == caller.Name, context.CancellationToken)
                 ?? throw NotFound($"no token '{Shorten(request.Id)}'");
-            if (token.RevokedAt is not null) return 0;
+            if (token.RevokedAt is not null) return;
             token.RevokedAt = authDb.Now();
             db.Publish(new AppTokenRevoked(caller.Name, token.Id) { Actor = Actor(caller, context) });
             await db.SaveChangesAsync(context.CancellationToken);
-            return 0;
+            return;
         }, context.CancellationToken);
         return new Empty();
     }

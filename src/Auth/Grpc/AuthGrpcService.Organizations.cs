@@ -33,7 +33,7 @@ public sealed partial class AuthGrpcService
             db.Publish(new TeamCreated(request.Name, OwnersTeam, Roles.TeamAdmin, null) { Actor = actor });
             db.Publish(new TeamMemberAdded(request.Name, OwnersTeam, caller.Name) { Actor = actor });
             await db.SaveChangesAsync(context.CancellationToken);
-            return 0;
+            return;
         }, context.CancellationToken);
         return await LoadOrganizationAsync(request.Name, context.CancellationToken);
     }
@@ -59,7 +59,7 @@ public sealed partial class AuthGrpcService
             await db.Namespaces.Where(n => n.Name == request.Name).ExecuteDeleteAsync(context.CancellationToken);
             db.Publish(new OrganizationDeleted(request.Name) { Actor = Actor(caller, context) });
             await db.SaveChangesAsync(context.CancellationToken);
-            return 0;
+            return;
         }, context.CancellationToken);
         return new Empty();
     }
@@ -89,7 +89,7 @@ public sealed partial class AuthGrpcService
                 db.Publish(new TeamChanged(request.Organization, request.Name, request.Role, ldapGroup) { Actor = actor });
             }
             await db.SaveChangesAsync(context.CancellationToken);
-            return 0;
+            return;
         }, context.CancellationToken);
         return await LoadTeamAsync(request.Organization, request.Name, context.CancellationToken);
     }
@@ -106,7 +106,7 @@ public sealed partial class AuthGrpcService
             db.Teams.Remove(team);
             db.Publish(new TeamDeleted(request.Organization, request.Name) { Actor = Actor(caller, context) });
             await db.SaveChangesAsync(context.CancellationToken);
-            return 0;
+            return;
         }, context.CancellationToken);
         return new Empty();
     }
@@ -118,11 +118,11 @@ public sealed partial class AuthGrpcService
         {
             var team = await FindTeamAsync(db, request.Organization, request.Team, context.CancellationToken);
             if (!await db.Users.AnyAsync(u => u.Name == request.User, context.CancellationToken)) throw NotFound($"no user named '{Shorten(request.User)}'");
-            if (await db.TeamMembers.AnyAsync(m => m.TeamId == team.Id && m.User == request.User, context.CancellationToken)) return 0;
+            if (await db.TeamMembers.AnyAsync(m => m.TeamId == team.Id && m.User == request.User, context.CancellationToken)) return;
             db.TeamMembers.Add(new TeamMemberRow { TeamId = team.Id, User = request.User });
             db.Publish(new TeamMemberAdded(request.Organization, request.Team, request.User) { Actor = Actor(caller, context) });
             await db.SaveChangesAsync(context.CancellationToken);
-            return 0;
+            return;
         }, context.CancellationToken);
         return await LoadTeamAsync(request.Organization, request.Team, context.CancellationToken);
     }
@@ -134,13 +134,13 @@ public sealed partial class AuthGrpcService
         {
             var team = await FindTeamAsync(db, request.Organization, request.Team, context.CancellationToken);
             var member = await db.TeamMembers.FirstOrDefaultAsync(m => m.TeamId == team.Id && m.User == request.User, context.CancellationToken);
-            if (member is null) return 0;
+            if (member is null) return;
             if (team.Name == OwnersTeam && await db.TeamMembers.CountAsync(m => m.TeamId == team.Id, context.CancellationToken) == 1)
                 throw new RpcException(new Status(StatusCode.FailedPrecondition, "an organization keeps at least one owner"));
             db.TeamMembers.Remove(member);
             db.Publish(new TeamMemberRemoved(request.Organization, request.Team, request.User) { Actor = Actor(caller, context) });
             await db.SaveChangesAsync(context.CancellationToken);
-            return 0;
+            return;
         }, context.CancellationToken);
         return await LoadTeamAsync(request.Organization, request.Team, context.CancellationToken);
     }

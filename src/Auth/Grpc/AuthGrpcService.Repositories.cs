@@ -27,7 +27,7 @@ public sealed partial class AuthGrpcService
             row.Role = request.Role;
             db.Publish(new RepositoryPermissionSet(request.Repository, request.SubjectKind, request.Subject, request.Role) { Actor = Actor(caller, context) });
             await db.SaveChangesAsync(context.CancellationToken);
-            return 0;
+            return;
         }, context.CancellationToken);
         return new Permission { SubjectKind = request.SubjectKind, Subject = request.Subject, Role = request.Role };
     }
@@ -43,7 +43,7 @@ public sealed partial class AuthGrpcService
             if (removed == 0) throw NotFound("no such permission");
             db.Publish(new RepositoryPermissionRemoved(request.Repository, request.SubjectKind, request.Subject) { Actor = Actor(caller, context) });
             await db.SaveChangesAsync(context.CancellationToken);
-            return 0;
+            return;
         }, context.CancellationToken);
         return new Empty();
     }
@@ -63,11 +63,11 @@ public sealed partial class AuthGrpcService
         await authDb.WriteAsync(async db =>
         {
             var row = await EnsureRegisteredAsync(db, request.Repository, caller, context);
-            if (row.Visibility == request.Visibility) return 0;
+            if (row.Visibility == request.Visibility) return;
             row.Visibility = request.Visibility;
             db.Publish(new RepositoryVisibilityChanged(request.Repository, request.Visibility) { Actor = Actor(caller, context) });
             await db.SaveChangesAsync(context.CancellationToken);
-            return 0;
+            return;
         }, context.CancellationToken);
         return new RepositoryAccess { Repository = request.Repository, Visibility = request.Visibility };
     }
@@ -85,7 +85,7 @@ public sealed partial class AuthGrpcService
             row.Role = request.Role;
             db.Publish(new DefaultPermissionSet(request.Organization, request.SubjectKind, request.Subject, request.Role) { Actor = Actor(caller, context) });
             await db.SaveChangesAsync(context.CancellationToken);
-            return 0;
+            return;
         }, context.CancellationToken);
         return new Permission { SubjectKind = request.SubjectKind, Subject = request.Subject, Role = request.Role };
     }
@@ -101,7 +101,7 @@ public sealed partial class AuthGrpcService
             if (removed == 0) throw NotFound("no such default permission");
             db.Publish(new DefaultPermissionRemoved(request.Organization, request.SubjectKind, request.Subject) { Actor = Actor(caller, context) });
             await db.SaveChangesAsync(context.CancellationToken);
-            return 0;
+            return;
         }, context.CancellationToken);
         return new Empty();
     }

@@ -69,7 +69,7 @@ public sealed partial class AuthGrpcService
             db.Robots.Remove(robot);
             db.Publish(new RobotDeleted(name) { Actor = Actor(caller, context) });
             await db.SaveChangesAsync(context.CancellationToken);
-            return 0;
+            return;
         }, context.CancellationToken);
         return new Empty();
     }

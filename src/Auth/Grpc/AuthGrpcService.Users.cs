@@ -36,7 +36,7 @@ public sealed partial class AuthGrpcService
             db.Users.Add(new UserRow { Name = request.Name, Email = NullIfEmpty(request.Email), PasswordHash = hash, IsSuperuser = request.Superuser, CreatedAt = now });
             db.Publish(new UserCreated(request.Name, "local", request.Superuser) { Actor = Actor(caller, context) });
             await db.SaveChangesAsync(context.CancellationToken);
-            return 0;
+            return;
         }, context.CancellationToken);
         return await LoadUserAsync(request.Name, context.CancellationToken);
     }
@@ -74,7 +74,7 @@ public sealed partial class AuthGrpcService
             db.Namespaces.Remove(ns);
             db.Publish(new UserDeleted(request.Name) { Actor = Actor(caller, context) });
             await db.SaveChangesAsync(context.CancellationToken);
-            return 0;
+            return;
         }, context.CancellationToken);
         return new Empty();
     }
@@ -94,7 +94,7 @@ public sealed partial class AuthGrpcService
             await db.RefreshTokens.Where(t => t.Account == request.Name).ExecuteDeleteAsync(context.CancellationToken);
             db.Publish(new UserPasswordChanged(request.Name) { Actor = Actor(caller, context) });
             await db.SaveChangesAsync(context.CancellationToken);
-            return 0;
+            return;
         }, context.CancellationToken);
         return new Empty();
     }
@@ -109,7 +109,7 @@ public sealed partial class AuthGrpcService
             user.IsSuperuser = request.Superuser;
             db.Publish(new UserSuperuserChanged(request.Name, request.Superuser) { Actor = Actor(caller, context) });
             await db.SaveChangesAsync(context.CancellationToken);
-            return 0;
+            return;
         }, context.CancellationToken);
         return await LoadUserAsync(request.Name, context.CancellationToken);
     }

@@ -58,7 +58,7 @@ public sealed class SigningKeyStore(AuthDb authDb, SigningKeyRing ring, IOptions
                 row.VerifiesUntil = verifiesUntil?.UtcDateTime;
             }
             await db.SaveChangesAsync(cancellationToken);
-            return 0;
+            return;
         }, cancellationToken);
     }
 }

@@ -47,7 +47,7 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
             await LinkAsync(db, repositoryId, key, now, cancellationToken);
             if (endedSession is { } session)
                 await db.UploadSessions.Where(u => u.Id == session).ExecuteDeleteAsync(cancellationToken);
-            return 0;
+            return;
         }, cancellationToken);
         cache.SetBlobSize(repositoryId, key, size, stamp);
     }
