@@ -35,11 +35,7 @@ public static class AuthModule
         services.TryAddSingleton(TimeProvider.System);
         // Hosted services start in order: the schema must exist before the outbox dispatcher reads it.
         services.AddHostedService<AuthInitializer>();
-        services.TryAddSingleton<InProcessEventBus>();
-        services.TryAddSingleton<IEventPublisher>(sp => sp.GetRequiredService<InProcessEventBus>());
-        services.AddHostedService(sp => new OutboxDispatcher<AuthDbContext>(
-            sp.GetRequiredService<AuthDb>().Open, sp.GetRequiredService<AuthDb>().Outbox,
-            sp.GetRequiredService<IEventPublisher>(), sp.GetRequiredService<ILogger<OutboxDispatcher<AuthDbContext>>>()));
+        services.AddOutboxDispatcher<AuthDbContext, AuthDb>();
 
         services.AddSingleton<SigningKeyRing>();
         services.AddSingleton(sp => new TokenIssuer(sp.GetRequiredService<SigningKeyRing>(), sp.GetRequiredService<TimeProvider>(),

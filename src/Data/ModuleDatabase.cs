@@ -37,6 +37,7 @@ public class ModuleDatabase<TContext>(Func<TContext> createContext, WriteGate wr
     /// <summary>Runs a write transaction behind the gate, retrying races with concurrent writers.</summary>
     public async Task<T> WriteAsync<T>(Func<TContext, Task<T>> work, CancellationToken cancellationToken)
     {
+        var published = false;
         var result = await TransientConflict.RetryAsync(async () =>
         {
             using var _ = await WriteGate.EnterAsync(cancellationToken);
@@ -44,9 +45,11 @@ public class ModuleDatabase<TContext>(Func<TContext> createContext, WriteGate wr
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var value = await work(db);
             await transaction.CommitAsync(cancellationToken);
+            published = db.ChangeTracker.Entries<OutboxMessage>().Any();
             return value;
         }, cancellationToken);
-        Outbox.Wake();
+        // Most writes (blob links, upload progress) carry no event: only wake the dispatcher for those that do.
+        if (published) Outbox.Wake();
         return result;
     }
 }

@@ -1,5 +1,6 @@
 using Berth.Access;
 using Berth.Data;
+using Berth.Data.Outbox;
 using Berth.Registry.Access;
 using Berth.Registry.Data;
 using Berth.Registry.Grpc;
@@ -57,7 +58,10 @@ public static class RegistryModule
         services.AddSingleton<V2Dispatcher>();
         services.AddSingleton<ApiAccess>();
         if (options.RequiresTokens) AddTokenChecks(builder);
+        services.AddHttpContextAccessor();
+        services.AddSingleton<EventActors>();
         services.AddHostedService<RegistryDatabaseInitializer>();
+        services.AddOutboxDispatcher<RegistryDbContext, RegistryDb>();
         services.AddHostedService<UploadProgressSweeper>();
         services.AddSingleton<RegistryMetrics>();
 

@@ -1,3 +1,4 @@
+using Berth.Data.Outbox;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Registry.Data;
@@ -78,6 +79,7 @@ public abstract class RegistryDbContext(DbContextOptions options) : DbContext(op
             e.HasIndex(u => u.StartedAt);
             e.HasOne<RepositoryRow>().WithMany().HasForeignKey(u => u.RepositoryId).OnDelete(DeleteBehavior.Cascade);
         });
+        model.MapOutbox();
         ConfigureProvider(model);
     }
 

@@ -1,3 +1,5 @@
+using Berth.Contracts.Registry;
+using Berth.Data.Outbox;
 using System.Text.Json;
 using Berth.Registry.Data;
 using Berth.Oci;
@@ -10,7 +12,7 @@ public sealed record PutManifestResult(Digest Digest, string? SubjectDigest);
 public sealed record ReferrerDescriptor(string MediaType, string Digest, long Size, string? ArtifactType, Dictionary<string, string>? Annotations);
 
 /// <summary>Storing, resolving and deleting manifests, and the tags that point at them.</summary>
-public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory repositories, RegistryCache cache, TagWriter tags, RegistryMetrics metrics)
+public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory repositories, RegistryCache cache, TagWriter tags, RegistryMetrics metrics, EventActors actors)
 {
     public async Task<PutManifestResult> PutAsync(string repository, ManifestReference reference, byte[] content, string? contentType, CancellationToken cancellationToken)
     {
@@ -24,6 +26,7 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
         var now = registryDb.Now();
         var annotations = parsed.Annotations is { Count: > 0 } a ? JsonSerializer.Serialize(a) : null;
         var totalSize = SaturatingSum(parsed.IsIndex ? parsed.Children : parsed.RequiredBlobs);
+        var actor = actors.Current();
 
         await registryDb.WriteAsync(async db =>
         {
@@ -57,7 +60,17 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
                 existing.DeletedAt = null;
                 await db.SaveChangesAsync(cancellationToken);
             }
-            if (reference.Tag is { } tag) await tags.PointAsync(db, repositoryId, tag, existing.Id, now, cancellationToken);
+            db.Publish(new ManifestPushed(repository, digestText, parsed.MediaType, reference.Tag is { } t ? [t] : [], totalSize,
+                [.. parsed.Layers.Select(l => l.Digest.ToString())], parsed.EffectiveArtifactType, parsed.Subject?.Digest.ToString()) { Actor = actor });
+            if (reference.Tag is { } tag)
+            {
+                var (changed, previous) = await tags.PointAsync(db, repositoryId, tag, existing.Id, now, cancellationToken);
+                if (changed && previous is { } previousId)
+                    db.Publish(new TagMoved(repository, tag, digestText, await DigestOfAsync(db, previousId, cancellationToken)) { Actor = actor });
+                else if (changed)
+                    db.Publish(new TagCreated(repository, tag, digestText) { Actor = actor });
+            }
+            await db.SaveChangesAsync(cancellationToken);
             return existing.Id;
         }, cancellationToken);
 
@@ -70,6 +83,9 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
         metrics.ManifestPushed();
         return new PutManifestResult(digest, parsed.Subject?.Digest.ToString());
     }
+
+    private static Task<string> DigestOfAsync(RegistryDbContext db, long manifestId, CancellationToken cancellationToken) =>
+        db.Manifests.Where(m => m.Id == manifestId).Select(m => m.Digest).FirstAsync(cancellationToken);
 
     /// <summary>Declared sizes come from the client and may be absurd; the total caps at long.MaxValue instead of overflowing.</summary>
     private static long SaturatingSum(IEnumerable<ContentDescriptor> descriptors)
@@ -139,9 +155,21 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
     {
         var repositoryId = await repositories.FindAsync(repository, cancellationToken)
             ?? throw ErrorCode.NameUnknown.With($"repository '{repository}' is not known", new { name = repository });
+        var actor = actors.Current();
         if (reference.Tag is { } tag)
         {
-            var ended = await registryDb.WriteAsync(db => tags.EndAsync(db, repositoryId, tag, registryDb.Now(), cancellationToken), cancellationToken);
+            var ended = await registryDb.WriteAsync(async db =>
+            {
+                var current = await db.Tags.Where(t => t.RepositoryId == repositoryId && t.Name == tag && t.EndedAt == null)
+                    .Select(t => (long?)t.ManifestId).FirstOrDefaultAsync(cancellationToken);
+                var count = await tags.EndAsync(db, repositoryId, tag, registryDb.Now(), cancellationToken);
+                if (count > 0 && current is { } manifestId)
+                {
+                    db.Publish(new TagDeleted(repository, tag, await DigestOfAsync(db, manifestId, cancellationToken)) { Actor = actor });
+                    await db.SaveChangesAsync(cancellationToken);
+                }
+                return count;
+            }, cancellationToken);
             cache.RemoveManifest(repositoryId, tag);
             cache.RemoveTagList(repositoryId);
             if (ended == 0)
@@ -156,8 +184,10 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
             if (manifest is null) return null;
             var now = registryDb.Now();
             manifest.DeletedAt = now;
+            var ended = await tags.EndAllOnAsync(db, manifest.Id, now, cancellationToken);
+            db.Publish(new ManifestDeleted(repository, digest, ended) { Actor = actor });
             await db.SaveChangesAsync(cancellationToken);
-            return await tags.EndAllOnAsync(db, manifest.Id, now, cancellationToken);
+            return ended;
         }, cancellationToken);
         cache.RemoveManifest(repositoryId, digest);
         if (endedTags is null)

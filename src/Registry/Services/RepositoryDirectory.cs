@@ -1,11 +1,13 @@
 using System.Collections.Concurrent;
+using Berth.Contracts.Registry;
+using Berth.Data.Outbox;
 using Berth.Registry.Data;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Registry.Services;
 
 /// <summary>Maps repository names to ids. Ids never change for a name, so found ids are kept in memory.</summary>
-public sealed class RepositoryDirectory(RegistryDb registryDb)
+public sealed class RepositoryDirectory(RegistryDb registryDb, EventActors actors)
 {
     private readonly ConcurrentDictionary<string, long> _ids = new(StringComparer.Ordinal);
 
@@ -25,8 +27,13 @@ public sealed class RepositoryDirectory(RegistryDb registryDb)
         var now = registryDb.Now();
         var created = await registryDb.WriteAsync(async db =>
         {
-            await db.Database.ExecuteSqlInterpolatedAsync(
+            var inserted = await db.Database.ExecuteSqlInterpolatedAsync(
                 $"""INSERT INTO "Repositories" ("Name", "CreatedAt") VALUES ({name}, {now}) ON CONFLICT ("Name") DO NOTHING""", cancellationToken);
+            if (inserted > 0)
+            {
+                db.Publish(new RepositoryCreated(name) { Actor = actors.Current() });
+                await db.SaveChangesAsync(cancellationToken);
+            }
             return await db.Repositories.Where(r => r.Name == name).Select(r => r.Id).FirstAsync(cancellationToken);
         }, cancellationToken);
         _ids.TryAdd(name, created);

@@ -11,15 +11,22 @@ namespace Berth.Registry.Services;
 /// </summary>
 public sealed class TagWriter
 {
-    public async Task PointAsync(RegistryDbContext db, long repositoryId, string tag, long manifestId, DateTime now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Points <paramref name="tag"/> at the manifest. Returns whether the tag changed
+    /// and, for a move, the manifest it pointed at before (null for a new tag).
+    /// </summary>
+    public async Task<(bool Changed, long? PreviousManifestId)> PointAsync(RegistryDbContext db, long repositoryId, string tag, long manifestId, DateTime now, CancellationToken cancellationToken)
     {
+        var previous = await db.Tags.Where(t => t.RepositoryId == repositoryId && t.Name == tag && t.EndedAt == null)
+            .Select(t => (long?)t.ManifestId).FirstOrDefaultAsync(cancellationToken);
+        if (previous == manifestId) return (false, null);
         await db.Database.ExecuteSqlInterpolatedAsync($"""
             UPDATE "Tags" SET "EndedAt" = {now}
             WHERE "RepositoryId" = {repositoryId} AND "Name" = {tag} AND "EndedAt" IS NULL AND "ManifestId" <> {manifestId}
             """, cancellationToken);
         var alreadyThere = await db.Tags.AnyAsync(
             t => t.RepositoryId == repositoryId && t.Name == tag && t.EndedAt == null && t.ManifestId == manifestId, cancellationToken);
-        if (alreadyThere) return;
+        if (alreadyThere) return (false, null);
         // A plain insert, not "insert unless a live row exists": under READ COMMITTED a
         // concurrent mover may have committed a new live row after our UPDATE looked,
         // and skipping would silently lose this move. The unique index turns that race
@@ -27,6 +34,7 @@ public sealed class TagWriter
         await db.Database.ExecuteSqlInterpolatedAsync($"""
             INSERT INTO "Tags" ("RepositoryId", "Name", "ManifestId", "StartedAt") VALUES ({repositoryId}, {tag}, {manifestId}, {now})
             """, cancellationToken);
+        return (true, previous);
     }
 
     /// <summary>Ends the live row of a tag; returns how many rows ended (0 or 1).</summary>

@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+using Berth.Contracts;
+using Berth.Contracts.Registry;
+using Berth.Data.Outbox;
+using Berth.Registry.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Berth.Registry.Tests;
+
+/// <summary>Registry changes publish their events through the outbox, written in the same transaction as the change.</summary>
+public sealed class RegistryEventsTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    [Fact]
+    public async Task Push_move_and_delete_publish_their_events_in_order()
+    {
+        var received = new ConcurrentQueue<IntegrationEvent>();
+        using var subscription = fixture.Server.App.Services.GetRequiredService<InProcessEventBus>()
+            .Subscribe((e, _) => { received.Enqueue(e); return Task.CompletedTask; });
+        var client = new OciClient(fixture.CreateClient());
+        var repository = OciClient.NewRepository("events");
+
+        var first = await client.NewImageManifestAsync(repository);
+        var firstDigest = await client.PutManifestCreatedAsync(repository, "v1", first, OciClient.OciManifestType);
+        var second = await client.NewImageManifestAsync(repository);
+        var secondDigest = await client.PutManifestCreatedAsync(repository, "v1", second, OciClient.OciManifestType);
+        // Pushing the same manifest under the same tag again changes no tag.
+        await client.PutManifestCreatedAsync(repository, "v1", second, OciClient.OciManifestType);
+        using (await client.SendAsync(HttpMethod.Delete, $"/v2/{repository}/manifests/v1")) { }
+        using (await client.SendAsync(HttpMethod.Delete, $"/v2/{repository}/manifests/{firstDigest}")) { }
+
+        var mine = await WaitForAsync(received, repository, 7);
+        Assert.Collection(mine,
+            e => Assert.Equal(repository, Assert.IsType<RepositoryCreated>(e).Repository),
+            e => Assert.Equal((firstDigest, "v1"), (Assert.IsType<ManifestPushed>(e).Digest, ((ManifestPushed)e).Tags.Single())),
+            e => Assert.Equal(firstDigest, Assert.IsType<TagCreated>(e).Digest),
+            e => Assert.Equal(secondDigest, Assert.IsType<ManifestPushed>(e).Digest),
+            e => Assert.Equal((secondDigest, firstDigest), (Assert.IsType<TagMoved>(e).Digest, ((TagMoved)e).PreviousDigest)),
+            e => Assert.IsType<ManifestPushed>(e),
+            e => Assert.Equal((secondDigest, "v1"), (Assert.IsType<TagDeleted>(e).Digest, ((TagDeleted)e).Tag)),
+            e => Assert.Equal(firstDigest, Assert.IsType<ManifestDeleted>(e).Digest));
+        var pushed = mine.OfType<ManifestPushed>().First();
+        Assert.Single(pushed.Layers);
+        Assert.True(pushed.Size > 0);
+        Assert.Equal("anonymous", pushed.Actor.Name);
+        Assert.False(string.IsNullOrEmpty(pushed.Actor.Address));
+
+        // Every event left the outbox and was marked sent.
+        await using var db = fixture.Server.App.Services.GetRequiredService<RegistryDb>().Open();
+        var ids = mine.Select(e => e.EventId).ToList();
+        Assert.Equal(ids.Count, await db.Set<OutboxMessage>().CountAsync(m => ids.Contains(m.Id) && m.SentAt != null));
+    }
+
+    [Fact]
+    public async Task A_refused_push_publishes_nothing()
+    {
+        var received = new ConcurrentQueue<IntegrationEvent>();
+        using var subscription = fixture.Server.App.Services.GetRequiredService<InProcessEventBus>()
+            .Subscribe((e, _) => { received.Enqueue(e); return Task.CompletedTask; });
+        var client = new OciClient(fixture.CreateClient());
+        var repository = OciClient.NewRepository("refused");
+        var missingBlob = System.Text.Encoding.UTF8.GetBytes($$"""{"schemaVersion":2,"mediaType":"{{OciClient.OciManifestType}}","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{{new string('0', 64)}}","size":2},"layers":[]}""");
+        using var response = await client.PutManifestAsync(repository, "v1", missingBlob, OciClient.OciManifestType);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        await Task.Delay(300);
+        Assert.DoesNotContain(received, e => e is ManifestPushed p && p.Repository == repository);
+        Assert.DoesNotContain(received, e => e is TagCreated t && t.Repository == repository);
+    }
+
+    private static async Task<List<IntegrationEvent>> WaitForAsync(ConcurrentQueue<IntegrationEvent> received, string repository, int atLeast)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        List<IntegrationEvent> mine;
+        do
+        {
+            mine = [.. received.Where(e => System.Text.Json.JsonSerializer.Serialize(e, e.GetType()).Contains(repository, StringComparison.Ordinal))];
+            if (mine.Count > atLeast) return mine;
+            await Task.Delay(50);
+        }
+        while (DateTime.UtcNow < deadline);
+        return mine;
+    }
+}
