@@ -1,3 +1,4 @@
+using Berth.Messaging;
 using Berth.ServiceDefaults;
 using Microsoft.AspNetCore.HttpOverrides;
 using Grpc.AspNetCore.Web;
@@ -20,6 +21,8 @@ public static class ServerApp
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
         });
 
+        // Before the modules: they fall back to the in-process bus only when no other publisher is set.
+        builder.AddBerthBus();
         foreach (var module in modules) module.Add(builder);
 
         var app = builder.Build();

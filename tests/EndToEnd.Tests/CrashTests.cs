@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Berth.TestSupport;
@@ -20,11 +18,9 @@ public sealed class CrashTests
     public async Task Kill_during_pushes_loses_no_acknowledged_push_and_leaves_no_partial_blob()
     {
         using var data = new TempDirectory("berth-crash");
-        var port = FreePort();
-        using var server = StartServerProcess(data.Path, port);
-        var baseAddress = new Uri($"http://127.0.0.1:{port}");
-        using var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        await WaitUntilUpAsync(http, server);
+        using var serverProcess = await ServerProcess.StartAsync(data.Path);
+        var server = serverProcess.Process;
+        using var http = serverProcess.CreateClient();
 
         var acknowledged = new ConcurrentBag<(string Tag, string Digest, byte[] Layer)>();
         using var stop = new CancellationTokenSource();
@@ -98,49 +94,6 @@ public sealed class CrashTests
     {
         using var response = await http.PostAsync($"/v2/crash/repo/blobs/uploads/?digest={Sha256(blob)}", new ByteArrayContent(blob));
         if (response.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"blob push: {response.StatusCode}");
-    }
-
-    /// <summary>The real Server executable as its own process, so that kill -9 is a real crash.</summary>
-    private static Process StartServerProcess(string dataDirectory, int port)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[]
-                 {
-                     Path.Combine(AppContext.BaseDirectory, "Berth.Server.dll"), "--urls", $"http://127.0.0.1:{port}",
-                     "--Registry:DataDirectory", dataDirectory, "--Auth:DataDirectory", dataDirectory,
-                     "--Registry:Authentication", "none", "--Logging:LogLevel:Default", "Warning",
-                 })
-            start.ArgumentList.Add(argument);
-        var process = Process.Start(start)!;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static async Task WaitUntilUpAsync(HttpClient http, Process server)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            Assert.False(server.HasExited, "the server process exited at start");
-            try
-            {
-                using var response = await http.GetAsync("/v2/");
-                if (response.IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        Assert.Fail("the server process did not answer within 60 s");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string Sha256(byte[] content) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));

@@ -75,11 +75,11 @@ public sealed class LdapServer : IAsyncDisposable
             // A free port is only free until someone takes it: if slapd loses that race it exits, and another port is tried.
             for (var attempt = 1; ; attempt++)
             {
-                var port = FreePort();
+                var port = LoopbackPorts.Free();
                 var output = new StringBuilder();
                 var process = StartSlapd(config, port, output);
                 var server = new LdapServer(root, process, output, port);
-                if (await WaitUntilListeningAsync(process, port))
+                if (await LoopbackPorts.WaitUntilListeningAsync(port, StartTimeout, process))
                 {
                     try
                     {
@@ -223,27 +223,6 @@ public sealed class LdapServer : IAsyncDisposable
         return process;
     }
 
-    private static async Task<bool> WaitUntilListeningAsync(Process process, int port)
-    {
-        var deadline = DateTime.UtcNow + StartTimeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (process.HasExited) return false;
-            try
-            {
-                using var client = new TcpClient();
-                using var attempt = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-                await client.ConnectAsync(IPAddress.Loopback, port, attempt.Token);
-                return true;
-            }
-            catch (Exception e) when (e is SocketException or OperationCanceledException)
-            {
-                await Task.Delay(50);
-            }
-        }
-        return false;
-    }
-
     /// <summary>Runs ldapadd or ldapmodify as the rootdn with <paramref name="ldif"/> on stdin; a failure throws with what it printed.</summary>
     private async Task ModifyAsync(string tool, string ldif)
     {
@@ -290,12 +269,5 @@ public sealed class LdapServer : IAsyncDisposable
     private static string Snapshot(StringBuilder output)
     {
         lock (output) return output.ToString();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

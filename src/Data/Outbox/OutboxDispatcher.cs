@@ -33,9 +33,10 @@ public sealed class OutboxDispatcher<TContext>(
             {
                 while (await DispatchBatchAsync(stoppingToken) == BatchSize) { }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning(e, "Outbox dispatch failed; retrying on the next wake-up");
+                // Includes a publish that timed out (a cancellation that is not ours): the broker is away, not the host.
+                logger.LogWarning("Outbox dispatch failed ({Error}); retrying on the next wake-up", e.Message);
             }
             try
             {
