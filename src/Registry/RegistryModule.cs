@@ -40,10 +40,14 @@ public static class RegistryModule
             var resolved = sp.GetRequiredService<IOptions<RegistryOptions>>().Value;
             return new FileSystemBlobStore(resolved.ResolveStorageDirectory());
         });
+        if (string.IsNullOrEmpty(options.Redis))
+            services.AddSingleton<ICacheCoherence, SingleInstanceCoherence>();
+        else
+            services.AddSingleton<ICacheCoherence>(sp => new RedisCacheCoherence(options.Redis, sp.GetRequiredService<ILogger<RedisCacheCoherence>>()));
         services.AddSingleton(sp => new RegistryCache(new MemoryCache(new MemoryCacheOptions
         {
             SizeLimit = sp.GetRequiredService<IOptions<RegistryOptions>>().Value.CacheSizeBytes,
-        })));
+        }), sp.GetRequiredService<ICacheCoherence>()));
         services.AddSingleton<RepositoryDirectory>();
         services.AddSingleton<UploadProgress>();
         services.AddSingleton<BlobService>();

@@ -50,6 +50,13 @@ public sealed class RegistryOptions
 
     public bool RequiresTokens => Authentication == "token";
 
+    /// <summary>
+    /// Redis (StackExchange.Redis configuration, e.g. "127.0.0.1:6379") for several
+    /// registry instances sharing one database: they keep their caches coherent
+    /// through it. Unset: one instance, in-memory cache only.
+    /// </summary>
+    public string? Redis { get; set; }
+
     public string ResolveStorageDirectory() => StorageDirectory ?? Path.Combine(DataDirectory, "storage");
 
     public string ResolveConnectionString() =>

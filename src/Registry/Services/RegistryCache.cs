@@ -16,11 +16,25 @@ public sealed record ManifestView(long Id, long RepositoryId, string Digest, str
 /// a generation counter for the key's stripe, a filler takes the counter before it
 /// reads (<see cref="ManifestStamp"/>, <see cref="BlobStamp"/>), and a fill whose
 /// stripe moved on in the meantime is dropped again.
+/// Several instances keep each other's copies honest through <see cref="ICacheCoherence"/>:
+/// a removal is announced to the others, and while announcements may be missed
+/// nothing is answered from (or put into) the cache.
 /// </summary>
-public sealed class RegistryCache(IMemoryCache memory)
+public sealed class RegistryCache
 {
+    private readonly MemoryCache _memory;
+    private readonly ICacheCoherence _coherence;
+
     /// <summary>Generations by key stripe; a shared stripe only costs a needless miss.</summary>
     private readonly long[] _generations = new long[1024];
+
+    public RegistryCache(MemoryCache memory, ICacheCoherence coherence)
+    {
+        _memory = memory;
+        _coherence = coherence;
+        coherence.Invalidated += InvalidateLocally;
+        coherence.Reset += Clear;
+    }
 
     private static string ManifestKey(long repositoryId, string reference) => $"m\n{repositoryId}\n{reference}";
 
@@ -31,7 +45,7 @@ public sealed class RegistryCache(IMemoryCache memory)
     private ref long Generation(string key) => ref _generations[(uint)key.GetHashCode() % (uint)_generations.Length];
 
     public ManifestView? GetManifest(long repositoryId, string reference) =>
-        memory.TryGetValue(ManifestKey(repositoryId, reference), out ManifestView? view) ? view : null;
+        _coherence.Trusted && _memory.TryGetValue(ManifestKey(repositoryId, reference), out ManifestView? view) ? view : null;
 
     /// <summary>Take before reading the database; pass to <see cref="SetManifest"/>.</summary>
     public long ManifestStamp(long repositoryId, string reference) => Interlocked.Read(ref Generation(ManifestKey(repositoryId, reference)));
@@ -42,7 +56,7 @@ public sealed class RegistryCache(IMemoryCache memory)
     public void RemoveManifest(long repositoryId, string reference) => Invalidate(ManifestKey(repositoryId, reference));
 
     public long? GetBlobSize(long repositoryId, string digest) =>
-        memory.TryGetValue(BlobKey(repositoryId, digest), out long size) ? size : null;
+        _coherence.Trusted && _memory.TryGetValue(BlobKey(repositoryId, digest), out long size) ? size : null;
 
     /// <summary>Take before reading or writing the database; pass to <see cref="SetBlobSize"/>.</summary>
     public long BlobStamp(long repositoryId, string digest) => Interlocked.Read(ref Generation(BlobKey(repositoryId, digest)));
@@ -53,7 +67,7 @@ public sealed class RegistryCache(IMemoryCache memory)
 
     /// <summary>The repository's live tag names in ordinal order, as one snapshot that pages are cut from.</summary>
     public string[]? GetTagList(long repositoryId) =>
-        memory.TryGetValue(TagListKey(repositoryId), out string[]? tags) ? tags : null;
+        _coherence.Trusted && _memory.TryGetValue(TagListKey(repositoryId), out string[]? tags) ? tags : null;
 
     /// <summary>Take before reading the database; pass to <see cref="SetTagList"/>.</summary>
     public long TagListStamp(long repositoryId) => Interlocked.Read(ref Generation(TagListKey(repositoryId)));
@@ -66,15 +80,29 @@ public sealed class RegistryCache(IMemoryCache memory)
 
     private void Fill<T>(string key, T value, long size, long stamp)
     {
-        memory.Set(key, value, new MemoryCacheEntryOptions { Size = size });
+        if (!_coherence.Trusted) return;
+        _memory.Set(key, value, new MemoryCacheEntryOptions { Size = size });
         // Set, then check: a removal that ran before the Set has bumped the generation
         // by now, and one that runs after it removes the entry itself.
-        if (Interlocked.Read(ref Generation(key)) != stamp) memory.Remove(key);
+        if (Interlocked.Read(ref Generation(key)) != stamp || !_coherence.Trusted) _memory.Remove(key);
     }
 
     private void Invalidate(string key)
     {
+        InvalidateLocally(key);
+        _coherence.Announce(key);
+    }
+
+    private void InvalidateLocally(string key)
+    {
         Interlocked.Increment(ref Generation(key));
-        memory.Remove(key);
+        _memory.Remove(key);
+    }
+
+    /// <summary>Forgets everything, and makes fills that started before now drop themselves.</summary>
+    private void Clear()
+    {
+        for (var i = 0; i < _generations.Length; i++) Interlocked.Increment(ref _generations[i]);
+        _memory.Clear();
     }
 }
