@@ -34,7 +34,15 @@ public static class GatewayApp
         var app = builder.Build();
         RouteBodyLimits.Validate(app.Services.GetRequiredService<IProxyConfigProvider>().GetConfig().Routes);
         app.MapDefaultEndpoints();
-        app.MapReverseProxy(proxy => proxy.Use(RouteBodyLimits.ApplyAsync));
+        // A custom pipeline replaces YARP's default one, so the defaults that matter with
+        // several instances behind a route are added back: spread the load, and stop
+        // sending to an instance whose connections fail (active checks bring it back).
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.Use(RouteBodyLimits.ApplyAsync);
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
         return app;
     }
 }
