@@ -28,7 +28,11 @@ public sealed class ServerProcess : IDisposable
 
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
-    /// <summary>Starts the Server and waits (up to 60 s) until /v2/ answers.</summary>
+    /// <summary>
+    /// Starts the Server and waits (up to 60 s) until it is healthy. Later
+    /// arguments override the defaults (an open registry with everything in
+    /// <paramref name="dataDirectory"/>).
+    /// </summary>
     public static async Task<ServerProcess> StartAsync(string dataDirectory, params string[] extraArgs)
     {
         var port = LoopbackPorts.Free();
@@ -53,7 +57,7 @@ public sealed class ServerProcess : IDisposable
             Assert.False(process.HasExited, "the server process exited at start");
             try
             {
-                using var response = await http.GetAsync("/v2/");
+                using var response = await http.GetAsync("/health");
                 if (response.IsSuccessStatusCode) return server;
             }
             catch (HttpRequestException)

@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Berth.Contracts.Registry;
+using Berth.TestSupport;
+using MassTransit;
+
+namespace Berth.EndToEnd.Tests;
+
+/// <summary>
+/// The distributed topology as processes: Auth and two registry instances, each
+/// its own Server process (`--services auth|registry`) with its own PostgreSQL
+/// database, sharing nothing but RabbitMQ, Redis, the blob store and Auth's
+/// published keys; a Gateway in front. skopeo logs in, pushes and pulls
+/// through the Gateway, and the push's event reaches a consumer in this process.
+/// </summary>
+[Collection(ContainerClientsCollection.Name)]
+public sealed class DistributedTopologyTests(TestImages images)
+{
+    private const string AdminPassword = "distributed-admin-password";
+
+    [SkippableFact]
+    public async Task Skopeo_pushes_and_pulls_through_the_gateway_and_the_event_reaches_another_process()
+    {
+        var postgres = RequiredServer.Postgres();
+        await using var authDatabase = await TemporaryPostgresDatabase.CreateAsync(postgres, "berth_auth");
+        await using var registryDatabase = await TemporaryPostgresDatabase.CreateAsync(postgres, "berth_registry");
+        await using var broker = await RabbitMqServer.StartAsync();
+        await using var redis = await RedisServer.StartAsync();
+        using var data = new TempDirectory("berth-distributed");
+        string[] bus = ["--Bus:Transport", "rabbitmq", "--Bus:RabbitMqUrl", broker.Url];
+
+        using var auth = await ServerProcess.StartAsync(Path.Combine(data.Path, "auth"), [
+            "--services", "auth", "--Auth:DatabaseProvider", "postgres", "--Auth:ConnectionString", authDatabase.ConnectionString,
+            "--Auth:InitialAdminPassword", AdminPassword, "--Auth:PasswordHashIterations", "1000", .. bus]);
+        string[] registry = [
+            "--services", "registry", "--Registry:Authentication", "token", "--Tokens:JwksUrl", new Uri(auth.BaseAddress, "/v2/auth/jwks").ToString(),
+            "--Registry:DatabaseProvider", "postgres", "--Registry:ConnectionString", registryDatabase.ConnectionString,
+            "--Registry:StorageDirectory", Path.Combine(data.Path, "storage"), "--Registry:Redis", redis.Configuration, .. bus];
+        using var first = await ServerProcess.StartAsync(Path.Combine(data.Path, "registry-a"), registry);
+        using var second = await ServerProcess.StartAsync(Path.Combine(data.Path, "registry-b"), registry);
+        await using var gateway = await BerthHosts.StartGatewayAsync(first.BaseAddress,
+            "--ReverseProxy:Clusters:registry:Destinations:second:Address", second.BaseAddress.ToString(),
+            "--ReverseProxy:Clusters:auth:Destinations:server:Address", auth.BaseAddress.ToString());
+
+        var pushed = new ConcurrentQueue<ManifestPushed>();
+        var consumer = Bus.Factory.CreateUsingRabbitMq(rabbit =>
+        {
+            rabbit.Host(new Uri(broker.Url));
+            rabbit.ReceiveEndpoint($"berth-distributed-{Guid.NewGuid():N}", endpoint =>
+                endpoint.Handler<ManifestPushed>(context => { pushed.Enqueue(context.Message); return Task.CompletedTask; }));
+        });
+        await consumer.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        try
+        {
+            var creds = $"admin:{AdminPassword}";
+            await images.Tools.SkopeoAsync("copy", "--dest-tls-verify=false", "--dest-creds", creds,
+                images.Reference(TestImages.Single), $"docker://{gateway.HostAndPort}/admin/distributed:1");
+            var layout = images.Tools.Combine($"distributed-{Guid.NewGuid():N}");
+            await images.Tools.SkopeoAsync("copy", "--src-tls-verify=false", "--src-creds", creds,
+                $"docker://{gateway.HostAndPort}/admin/distributed:1", $"oci:{layout}:out");
+            var raw = await images.Tools.SkopeoAsync("inspect", "--raw", "--tls-verify=false", "--creds", creds, $"docker://{gateway.HostAndPort}/admin/distributed:1");
+            var stored = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(raw)));
+            Assert.Equal(stored, TestImages.DigestOf(layout, "out"));
+
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (!pushed.Any(e => e.Repository == "admin/distributed") && DateTime.UtcNow < deadline) await Task.Delay(100);
+            var manifestPushed = Assert.Single(pushed, e => e.Repository == "admin/distributed");
+            Assert.Equal(stored, manifestPushed.Digest);
+            Assert.Equal(["1"], manifestPushed.Tags);
+            Assert.Equal("admin", manifestPushed.Actor.Name);
+            Assert.NotEmpty(manifestPushed.Layers);
+
+            // Without credentials the same pull is refused: tokens come from the Auth process, checked by the registries with its keys.
+            var empty = images.Tools.Combine($"empty-{Guid.NewGuid():N}.json");
+            File.WriteAllText(empty, "{}");
+            var refused = await images.Tools.TryRunAsync("skopeo", ["inspect", "--authfile", empty, "--tls-verify=false", $"docker://{gateway.HostAndPort}/admin/distributed:1"]);
+            Assert.NotEqual(0, refused.ExitCode);
+            using var document = JsonDocument.Parse(await new HttpClient().GetStringAsync(new Uri(auth.BaseAddress, "/v2/auth/jwks")));
+            Assert.NotEmpty(document.RootElement.GetProperty("keys").EnumerateArray());
+        }
+        finally
+        {
+            await consumer.StopAsync();
+        }
+    }
+}
