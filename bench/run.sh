@@ -18,60 +18,16 @@
 #                 noisy, so compare medians of several rounds
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
-out="$repo/bench/out"
-regbench_dir=${REGBENCH_DIR:-$repo/../shared/tools/regbench}
-dist_script=${DIST_SCRIPT:-$repo/../shared/tools/run-distribution.sh}
-duration=${DURATION:-10}
-rounds=${ROUNDS:-1}
+dist_script=${DIST_SCRIPT:-$(cd "$(dirname "$0")/.." && pwd)/../shared/tools/run-distribution.sh}
+source "$(dirname "$0")/common.sh"
 [ "${1:-}" = quick ] && duration=5
 dist_port=5003 server_port=5010 gateway_port=5011 auth_server_port=5012 auth_gateway_port=5013
-admin_password=bench-admin-password
-work=$(mktemp -d /tmp/berth-bench.XXXXXX)
-pids=()
-
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  [ -f "$work/dist/registry.pid" ] && kill "$(cat "$work/dist/registry.pid")" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-wait_for() { # url, seconds
-  for _ in $(seq 1 $(($2 * 10))); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done
-  echo "error: $1 did not answer within $2 s" >&2; return 1
-}
-
-mkdir -p "$out"
-command -v go >/dev/null || { echo "error: go not found (apt-get install golang-go)" >&2; exit 1; }
 command -v docker-registry >/dev/null || { echo "error: docker-registry not found (apt-get install docker-registry)" >&2; exit 1; }
-(cd "$regbench_dir" && GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local go build -o "$work/regbench" .)
-
-echo "== publishing Berth (Release)" >&2
-dotnet publish "$repo/src/Server/Server.csproj" -c Release -o "$work/server" --nologo -v quiet >&2
-dotnet publish "$repo/src/Gateway/Gateway.csproj" -c Release -o "$work/gateway" --nologo -v quiet >&2
+build_regbench_and_berth
 
 echo "== starting registries" >&2
 LOG_LEVEL=error bash "$dist_script" "$dist_port" "$work/dist" >&2
-# start_stack NAME SERVER_PORT GATEWAY_PORT [server options...]: a Berth Server with its
-# data in $work/NAME-data and a Gateway in front of it sending whole blobs from that storage.
-start_stack() {
-  local name=$1 server=$2 gateway=$3; shift 3
-  local data="$work/$name-data"
-  (cd "$work/server" && exec env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
-    ./Berth.Server --urls "http://127.0.0.1:$server" --Registry:DataDirectory "$data" --Auth:DataDirectory "$data" \
-    --Registry:BlobHandoff true "$@" >"$work/$name-server.log" 2>&1) &
-  pids+=($!)
-  wait_for "http://127.0.0.1:$server/health" 60
-  (cd "$work/gateway" && exec env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning \
-    ./Berth.Gateway --urls "http://127.0.0.1:$gateway" \
-    --ReverseProxy:Clusters:registry:Destinations:server:Address "http://127.0.0.1:$server" \
-    --ReverseProxy:Clusters:auth:Destinations:server:Address "http://127.0.0.1:$server" \
-    --Gateway:BlobHandoffRoot "$data/storage" >"$work/$name-gateway.log" 2>&1) &
-  pids+=($!)
-  wait_for "http://127.0.0.1:$gateway/health" 60
-}
+cleanup_hooks+=('[ -f "$work/dist/registry.pid" ] && kill "$(cat "$work/dist/registry.pid")" 2>/dev/null')
 start_stack berth "$server_port" "$gateway_port" --Registry:Authentication none
 start_stack berth-auth "$auth_server_port" "$auth_gateway_port" --Auth:InitialAdminPassword "$admin_password"
 
@@ -110,21 +66,4 @@ for round in $(seq 1 "$rounds"); do
   run_auth -scenario push-blobs,pull-blobs -blobs 64 -blob-size 16MiB -c 8 || true
 done
 
-echo
-echo "| scenario | params | target | c | MB/s | ops/s | p50 ms | p99 ms | errors |"
-echo "|---|---|---|---:|---:|---:|---:|---:|---:|"
-python3 - "$results" <<'PY'
-import json, sys
-berth_errors = 0
-for line in open(sys.argv[1]):
-    line = line.strip()
-    if not line.startswith("{"):
-        continue
-    r = json.loads(line)
-    if r["target"].startswith("berth"):
-        berth_errors += r["errors"]
-    mbps = f"{r['mbps']:.0f}" if r.get("mbps") else "–"
-    print(f"| {r['scenario']} | {r.get('params','')} | {r['target']} | {r['concurrency']} | {mbps} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} |")
-print(f"\nBerth errors: {berth_errors}")
-sys.exit(1 if berth_errors else 0)
-PY
+print_results "$results"

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The distributed topology against the standalone one, both with tokens on, in
+# one run: Auth and two registry instances as their own Server processes
+# (PostgreSQL database per service, Redis for cache coherence, RabbitMQ for
+# events) behind one Gateway, next to a single `--services all` Server behind
+# its Gateway. The same regbench load (logging in at /v2/auth) goes through both
+# Gateways; JSON lines in bench/out/distributed.jsonl.
+#
+# Usage: bench/distributed.sh [quick]   (DURATION, ROUNDS, REGBENCH_DIR as for run.sh)
+# Needs golang-go, postgresql, redis-server and rabbitmq-server installed.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+[ "${1:-}" = quick ] && duration=5
+standalone_server=5030 standalone_gateway=5031
+pg_port=5032 redis_port=5033 rabbit_port=5034 rabbit_dist_port=5035
+auth_port=5040 registry_a=5041 registry_b=5042 gateway_port=5043
+
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+for tool in "$pg_bin/initdb" /usr/bin/redis-server /usr/lib/rabbitmq/bin/rabbitmq-server; do
+  [ -x "$tool" ] || { echo "error: $tool not found (apt-get install postgresql redis-server rabbitmq-server)" >&2; exit 1; }
+done
+build_regbench_and_berth
+
+echo "== starting PostgreSQL, Redis and RabbitMQ" >&2
+# initdb runs as postgres, which must be able to reach its directory inside the work dir.
+chmod o+x "$work" && mkdir -p "$work/pg" && chown postgres "$work/pg"
+su postgres -s /bin/sh -c "$pg_bin/initdb -D '$work/pg' -A trust -U postgres >/dev/null"
+su postgres -s /bin/sh -c "$pg_bin/pg_ctl -D '$work/pg' -o '-p $pg_port -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off' -l '$work/pg/server.log' -w start >/dev/null"
+cleanup_hooks+=("su postgres -s /bin/sh -c \"$pg_bin/pg_ctl -D '$work/pg' -m fast -w stop\" >/dev/null 2>&1")
+for db in berth_auth berth_registry; do
+  su postgres -s /bin/sh -c "psql -h 127.0.0.1 -p $pg_port -U postgres -qc 'CREATE DATABASE $db'"
+done
+pg="Host=127.0.0.1;Port=$pg_port;Username=postgres"
+
+/usr/bin/redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" >"$work/redis.log" 2>&1 &
+pids+=($!)
+
+mkdir -p "$work/rabbit" && echo "[]." >"$work/rabbit/enabled_plugins"
+rabbit_env=(HOME="$work/rabbit" RABBITMQ_NODENAME=berthbench@localhost RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+  RABBITMQ_NODE_PORT=$rabbit_port RABBITMQ_DIST_PORT=$rabbit_dist_port RABBITMQ_MNESIA_BASE="$work/rabbit/mnesia"
+  RABBITMQ_LOG_BASE="$work/rabbit/log" RABBITMQ_ENABLED_PLUGINS_FILE="$work/rabbit/enabled_plugins")
+env "${rabbit_env[@]}" /usr/lib/rabbitmq/bin/rabbitmq-server >"$work/rabbit.log" 2>&1 &
+pids+=($!)
+cleanup_hooks+=("env ${rabbit_env[*]} /usr/lib/rabbitmq/bin/rabbitmqctl stop >/dev/null 2>&1")
+for _ in $(seq 1 600); do (echo >"/dev/tcp/127.0.0.1/$rabbit_port") 2>/dev/null && break; sleep 0.1; done
+bus=(--Bus:Transport rabbitmq --Bus:RabbitMqUrl "amqp://guest:guest@127.0.0.1:$rabbit_port/")
+
+echo "== starting the standalone and the distributed topology" >&2
+start_stack standalone "$standalone_server" "$standalone_gateway" --Auth:InitialAdminPassword "$admin_password"
+
+start_server auth "$auth_port" --services auth --Auth:DataDirectory "$work/auth-data" --Auth:InitialAdminPassword "$admin_password" \
+  --Auth:DatabaseProvider postgres --Auth:ConnectionString "$pg;Database=berth_auth" "${bus[@]}"
+registry=(--services registry --Tokens:JwksUrl "http://127.0.0.1:$auth_port/v2/auth/jwks"
+  --Registry:DatabaseProvider postgres --Registry:ConnectionString "$pg;Database=berth_registry"
+  --Registry:StorageDirectory "$work/shared-storage" --Registry:BlobHandoff true --Registry:Redis "127.0.0.1:$redis_port" "${bus[@]}")
+start_server registry-a "$registry_a" --Registry:DataDirectory "$work/registry-a" "${registry[@]}"
+start_server registry-b "$registry_b" --Registry:DataDirectory "$work/registry-b" "${registry[@]}"
+start_gateway distributed "$gateway_port" \
+  --ReverseProxy:Clusters:registry:Destinations:server:Address "http://127.0.0.1:$registry_a" \
+  --ReverseProxy:Clusters:registry:Destinations:second:Address "http://127.0.0.1:$registry_b" \
+  --ReverseProxy:Clusters:auth:Destinations:server:Address "http://127.0.0.1:$auth_port" \
+  --Gateway:BlobHandoffRoot "$work/shared-storage"
+
+targets="standalone=http://127.0.0.1:$standalone_gateway,distributed=http://127.0.0.1:$gateway_port"
+results="$out/distributed.jsonl"
+: >"$results"
+run() { echo "== regbench $*" >&2; "$work/regbench" -url "$targets" -user admin -pass "$admin_password" -repo admin/bench -json "$@" >>"$results"; }
+
+echo "== warm-up (not recorded)" >&2
+"$work/regbench" -url "$targets" -user admin -pass "$admin_password" -scenario push-blobs,pull-blobs,manifest-get,manifest-head \
+  -blobs 32 -blob-size 4MiB -duration 3s -c 8 -repo admin/warmup >/dev/null 2>&1 || true
+
+for round in $(seq 1 "$rounds"); do
+  echo "== round $round of $rounds" >&2
+  run -scenario manifest-get -duration "${duration}s" -c 32 || true
+  run -scenario manifest-head -duration "${duration}s" -c 32 || true
+  run -scenario push-blobs,pull-blobs -blobs 64 -blob-size 16MiB -c 8 || true
+  run -scenario push-blobs,pull-blobs -blobs 256 -blob-size 1MiB -c 8 || true
+done
+
+print_results "$results"
