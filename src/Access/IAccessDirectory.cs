@@ -22,6 +22,6 @@ public interface IAccessDirectory
 
     Task<RepositoryRole> GetRoleAsync(Caller caller, string repository, CancellationToken cancellationToken);
 
-    /// <summary>A test for which repositories the caller may see in listings (catalog, search).</summary>
-    Task<Func<string, bool>> GetReadableFilterAsync(Caller caller, CancellationToken cancellationToken);
+    /// <summary>Which repositories the caller may see in listings (catalog, search).</summary>
+    Task<ReadableSet> GetReadableAsync(Caller caller, CancellationToken cancellationToken);
 }

@@ -64,6 +64,8 @@ public static class AuthModule
         app.MapPost("/v2/auth", tokens.PostAsync);
         app.MapGet("/v2/auth/jwks", tokens.JwksAsync);
         app.MapGrpcService<AuthGrpcService>();
+        // Internal: for modules in other processes; the Gateway routes nothing to it.
+        app.MapGrpcService<AccessGrpcService>();
         return app;
     }
 }

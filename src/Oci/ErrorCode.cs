@@ -18,6 +18,9 @@ public sealed record ErrorCode(string Code, int Status)
     public static readonly ErrorCode Unsupported = new("UNSUPPORTED", 405);
     public static readonly ErrorCode TooManyRequests = new("TOOMANYREQUESTS", 429);
 
+    /// <summary>Distribution's code for a dependency that cannot answer right now.</summary>
+    public static readonly ErrorCode Unavailable = new("UNAVAILABLE", 503);
+
     /// <summary>Distribution's code for a bad pagination count; clients know it.</summary>
     public static readonly ErrorCode PaginationNumberInvalid = new("PAGINATION_NUMBER_INVALID", 400);
 

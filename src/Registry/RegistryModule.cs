@@ -1,4 +1,7 @@
 using Berth.Access;
+using Berth.Access.Api.V1;
+using Grpc.Net.Client;
+using Grpc.Net.Client.Web;
 using Berth.Data;
 using Berth.Data.Outbox;
 using Berth.Registry.Access;
@@ -81,7 +84,19 @@ public static class RegistryModule
     {
         var services = builder.Services;
         services.AddOptions<TokenSettings>().Bind(builder.Configuration.GetSection(TokenSettings.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        var jwksUrl = builder.Configuration.GetSection(TokenSettings.SectionName).Get<TokenSettings>()?.JwksUrl;
+        var authUrl = builder.Configuration.GetSection(RegistryOptions.SectionName).Get<RegistryOptions>()?.AuthUrl;
+        var jwksUrl = builder.Configuration.GetSection(TokenSettings.SectionName).Get<TokenSettings>()?.JwksUrl
+            ?? (string.IsNullOrEmpty(authUrl) ? null : new Uri(new Uri(authUrl), "/v2/auth/jwks").ToString());
+        if (!string.IsNullOrEmpty(authUrl))
+        {
+            // Auth in another process: its AccessService over gRPC-Web (its port speaks HTTP/1.1).
+            services.TryAddSingleton<IAccessDirectory>(_ => new RemoteAccessDirectory(new AccessService.AccessServiceClient(
+                GrpcChannel.ForAddress(authUrl, new GrpcChannelOptions
+                {
+                    HttpHandler = new GrpcWebHandler(GrpcWebMode.GrpcWeb, new HttpClientHandler()),
+                    HttpVersion = System.Net.HttpVersion.Version11,
+                }))));
+        }
         if (!string.IsNullOrEmpty(jwksUrl))
         {
             services.AddSingleton(sp => new JwksKeySource(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, jwksUrl, sp.GetRequiredService<ILogger<JwksKeySource>>()));

@@ -57,6 +57,14 @@ public sealed class RegistryOptions
     /// </summary>
     public string? Redis { get; set; }
 
+    /// <summary>
+    /// Where the Auth module runs when it is not in this process (e.g.
+    /// "http://auth:8080"): its AccessService answers the catalog filter and the
+    /// management API's checks, and its JWKS (unless Tokens:JwksUrl says otherwise)
+    /// verifies tokens.
+    /// </summary>
+    public string? AuthUrl { get; set; }
+
     public string ResolveStorageDirectory() => StorageDirectory ?? Path.Combine(DataDirectory, "storage");
 
     public string ResolveConnectionString() =>

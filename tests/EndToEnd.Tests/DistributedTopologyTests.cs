@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Berth.Contracts.Registry;
 using Berth.TestSupport;
 using MassTransit;
@@ -33,7 +32,7 @@ public sealed class DistributedTopologyTests(TestImages images)
             "--services", "auth", "--Auth:DatabaseProvider", "postgres", "--Auth:ConnectionString", authDatabase.ConnectionString,
             "--Auth:InitialAdminPassword", AdminPassword, "--Auth:PasswordHashIterations", "1000", .. bus]);
         string[] registry = [
-            "--services", "registry", "--Registry:Authentication", "token", "--Tokens:JwksUrl", new Uri(auth.BaseAddress, "/v2/auth/jwks").ToString(),
+            "--services", "registry", "--Registry:Authentication", "token", "--Registry:AuthUrl", auth.BaseAddress.ToString(),
             "--Registry:DatabaseProvider", "postgres", "--Registry:ConnectionString", registryDatabase.ConnectionString,
             "--Registry:StorageDirectory", Path.Combine(data.Path, "storage"), "--Registry:Redis", redis.Configuration, .. bus];
         using var first = await ServerProcess.StartAsync(Path.Combine(data.Path, "registry-a"), registry);
@@ -75,8 +74,29 @@ public sealed class DistributedTopologyTests(TestImages images)
             File.WriteAllText(empty, "{}");
             var refused = await images.Tools.TryRunAsync("skopeo", ["inspect", "--authfile", empty, "--tls-verify=false", $"docker://{gateway.HostAndPort}/admin/distributed:1"]);
             Assert.NotEqual(0, refused.ExitCode);
-            using var document = JsonDocument.Parse(await new HttpClient().GetStringAsync(new Uri(auth.BaseAddress, "/v2/auth/jwks")));
-            Assert.NotEmpty(document.RootElement.GetProperty("keys").EnumerateArray());
+
+            // Listings and the registry's API ask the Auth process (its AccessService) who may see what.
+            using var http = gateway.CreateClient();
+            var token = await RegistryLogin.TokenAsync(http, "admin", AdminPassword, "registry:catalog:*");
+            using (var catalog = new HttpRequestMessage(HttpMethod.Get, "/v2/_catalog"))
+            {
+                catalog.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+                using var listed = await http.SendAsync(catalog);
+                Assert.Equal(System.Net.HttpStatusCode.OK, listed.StatusCode);
+                Assert.Contains("admin/distributed", await listed.Content.ReadAsStringAsync());
+            }
+            var anonymousToken = await RegistryLogin.TokenAsync(http, null, null, "registry:catalog:*");
+            using (var catalog = new HttpRequestMessage(HttpMethod.Get, "/v2/_catalog"))
+            {
+                catalog.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", anonymousToken);
+                using var listed = await http.SendAsync(catalog);
+                Assert.Equal(System.Net.HttpStatusCode.OK, listed.StatusCode);
+                Assert.DoesNotContain("admin/distributed", await listed.Content.ReadAsStringAsync());
+            }
+            var (status, repository) = await RegistryLogin.CallAsync(RegistryLogin.WithBasic(gateway.CreateClient(), "admin", AdminPassword), HttpMethod.Get, "/api/v1/repositories/admin/distributed");
+            Assert.Equal(System.Net.HttpStatusCode.OK, status);
+            Assert.Equal("admin/distributed", repository!.Value.GetProperty("name").GetString());
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await RegistryLogin.CallAsync(gateway.CreateClient(), HttpMethod.Get, "/api/v1/repositories/admin/distributed")).Status);
         }
         finally
         {

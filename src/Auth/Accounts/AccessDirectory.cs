@@ -30,6 +30,6 @@ public sealed class AccessDirectory(AuthDb authDb, CredentialVerifier credential
     public Task<RepositoryRole> GetRoleAsync(Caller caller, string repository, CancellationToken cancellationToken) =>
         permissions.GetRoleAsync(caller, repository, cancellationToken);
 
-    public Task<Func<string, bool>> GetReadableFilterAsync(Caller caller, CancellationToken cancellationToken) =>
-        permissions.GetReadableFilterAsync(caller, cancellationToken);
+    public Task<ReadableSet> GetReadableAsync(Caller caller, CancellationToken cancellationToken) =>
+        permissions.GetReadableAsync(caller, cancellationToken);
 }

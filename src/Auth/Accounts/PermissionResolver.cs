@@ -59,9 +59,9 @@ public sealed class PermissionResolver(AuthDb authDb, IOptions<AuthOptions> opti
     /// Which repositories the caller may see in listings: built once per listing
     /// from the caller's namespaces, permissions and the public repositories.
     /// </summary>
-    public async Task<Func<string, bool>> GetReadableFilterAsync(Caller caller, CancellationToken cancellationToken)
+    public async Task<ReadableSet> GetReadableAsync(Caller caller, CancellationToken cancellationToken)
     {
-        if (caller.IsSuperuser) return _ => true;
+        if (caller.IsSuperuser) return ReadableSet.Everything;
         await using var db = authDb.Open();
         var readable = new HashSet<string>(StringComparer.Ordinal);
         if (!caller.IsAnonymous || options.Value.AnonymousPull)
@@ -78,7 +78,7 @@ public sealed class PermissionResolver(AuthDb authDb, IOptions<AuthOptions> opti
                 adminNamespaces.UnionWith(await AdminOrganizationsAsync(db, caller.Name, cancellationToken));
             }
         }
-        return name => readable.Contains(name) || (AccountNames.NamespaceOf(name) is { } ns && adminNamespaces.Contains(ns));
+        return new ReadableSet(false, readable, adminNamespaces);
     }
 
     private static async Task<RepositoryRole> NamespaceRoleAsync(AuthDbContext db, Caller caller, string? @namespace, CancellationToken cancellationToken)

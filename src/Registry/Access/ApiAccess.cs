@@ -25,9 +25,9 @@ public sealed class ApiAccess(IOptions<RegistryOptions> options, IAccessDirector
     {
         if (!options.Value.RequiresTokens) return _ => true;
         var caller = await ApiCaller.AuthenticateAsync(Directory, context);
-        return await Directory.GetReadableFilterAsync(caller, context.CancellationToken);
+        return (await Directory.GetReadableAsync(caller, context.CancellationToken)).Contains;
     }
 
     private IAccessDirectory Directory => directory
-        ?? throw new RpcException(new Status(StatusCode.Unavailable, "access checks need the auth module, which does not run in this process"));
+        ?? throw new RpcException(new Status(StatusCode.Unavailable, "access checks need the auth module: run it here or set Registry:AuthUrl"));
 }

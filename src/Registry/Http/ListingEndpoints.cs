@@ -22,9 +22,16 @@ public sealed class ListingEndpoints(CatalogService catalog, ManifestService man
     private async Task<Func<string, bool>?> CatalogFilterAsync(HttpContext context)
     {
         if (context.Features.Get<TokenGrant>() is not { } grant) return null;
-        if (directory is null) throw ErrorCode.Denied.With("catalog listing needs the auth module, which does not run in this process");
-        var caller = await directory.FindCallerAsync(grant.Subject, context.RequestAborted);
-        return await directory.GetReadableFilterAsync(caller, context.RequestAborted);
+        if (directory is null) throw ErrorCode.Denied.With("catalog listing needs the auth module: run it here or set Registry:AuthUrl");
+        try
+        {
+            var caller = await directory.FindCallerAsync(grant.Subject, context.RequestAborted);
+            return (await directory.GetReadableAsync(caller, context.RequestAborted)).Contains;
+        }
+        catch (global::Grpc.Core.RpcException e) when (e.StatusCode is not global::Grpc.Core.StatusCode.Cancelled)
+        {
+            throw ErrorCode.Unavailable.With("the auth service cannot say what you may list right now; try again");
+        }
     }
 
     public async Task TagsAsync(HttpContext context, string repository)
