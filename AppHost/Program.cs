@@ -1,5 +1,5 @@
 using Berth.AppHost;
 
 var builder = DistributedApplication.CreateBuilder(args);
-Topologies.AddStandalone(builder);
+Topologies.Add(builder);
 builder.Build().Run();

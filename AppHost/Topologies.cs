@@ -1,12 +1,26 @@
+using Berth.AppHost.Infrastructure;
+
 namespace Berth.AppHost;
 
 /// <summary>
-/// The deployments the AppHost can describe. Standalone: the Gateway in front of
-/// one Server running every module on the embedded default (SQLite, filesystem,
-/// in-memory bus), so nothing else has to run.
+/// The deployments the AppHost can describe (Berth:Topology). Standalone: the
+/// Gateway in front of one Server running every module on the embedded default
+/// (SQLite, filesystem, in-memory bus), so nothing else has to run. Distributed:
+/// Auth and two registry instances as their own Server processes, a database
+/// per service, RabbitMQ for events, Redis for cache coherence, one Gateway.
 /// </summary>
 public static class Topologies
 {
+    public static void Add(IDistributedApplicationBuilder builder)
+    {
+        switch (builder.Configuration["Berth:Topology"] ?? "standalone")
+        {
+            case "standalone": AddStandalone(builder); break;
+            case "distributed": AddDistributed(builder); break;
+            case var other: throw new InvalidOperationException($"Berth:Topology must be standalone or distributed, not '{other}'");
+        }
+    }
+
     public static void AddStandalone(IDistributedApplicationBuilder builder)
     {
         var dataDirectory = builder.Configuration["Berth:DataDirectory"]
@@ -30,6 +44,57 @@ public static class Topologies
             .WithEnvironment("ReverseProxy__Clusters__registry__Destinations__server__Address", "http://server")
             .WithEnvironment("ReverseProxy__Clusters__auth__Destinations__server__Address", "http://server")
             .WithEnvironment("Gateway__BlobHandoffRoot", Path.Combine(dataDirectory, "storage"))
+            .WithHttpHealthCheck("/health")
+            .WithExternalHttpEndpoints();
+    }
+
+    public static void AddDistributed(IDistributedApplicationBuilder builder)
+    {
+        var dataDirectory = builder.Configuration["Berth:DataDirectory"]
+            ?? Path.Combine(builder.AppHostDirectory, ".data", "distributed");
+        var shared = SharedInfrastructure.Add(builder, dataDirectory);
+        var storage = Path.Combine(dataDirectory, "storage");
+
+        var auth = builder.AddProject<Projects.Server>("auth", launchProfileName: null)
+            .WithHttpEndpoint(name: "http")
+            .WithArgs("--services", "auth")
+            .WithEnvironment("Auth__DataDirectory", Path.Combine(dataDirectory, "auth"))
+            .WithEnvironment("Auth__DatabaseProvider", "postgres")
+            .WithEnvironment("Auth__ConnectionString", shared.AuthDatabase)
+            .WithEnvironment("Bus__Transport", "rabbitmq")
+            .WithEnvironment("Bus__RabbitMqUrl", shared.RabbitMq)
+            .WithHttpHealthCheck("/health");
+        if (builder.Configuration["Berth:AdminPassword"] is { Length: > 0 } adminPassword)
+            auth.WithEnvironment("Auth__InitialAdminPassword", adminPassword);
+        foreach (var dependency in shared.Dependencies) auth.WaitFor(dependency);
+
+        var registries = new[] { "registry-a", "registry-b" }.Select(name =>
+        {
+            var registry = builder.AddProject<Projects.Server>(name, launchProfileName: null)
+                .WithHttpEndpoint(name: "http")
+                .WithArgs("--services", "registry")
+                .WithEnvironment("Registry__DataDirectory", Path.Combine(dataDirectory, name))
+                .WithEnvironment("Registry__StorageDirectory", storage)
+                .WithEnvironment("Registry__BlobHandoff", "true")
+                .WithEnvironment("Registry__DatabaseProvider", "postgres")
+                .WithEnvironment("Registry__ConnectionString", shared.RegistryDatabase)
+                .WithEnvironment("Registry__Redis", shared.Redis)
+                .WithEnvironment("Registry__AuthUrl", auth.GetEndpoint("http"))
+                .WithEnvironment("Bus__Transport", "rabbitmq")
+                .WithEnvironment("Bus__RabbitMqUrl", shared.RabbitMq)
+                .WithHttpHealthCheck("/health")
+                .WaitFor(auth);
+            foreach (var dependency in shared.Dependencies) registry.WaitFor(dependency);
+            return registry;
+        }).ToList();
+
+        builder.AddProject<Projects.Gateway>("gateway", launchProfileName: "http")
+            .WithEnvironment("ReverseProxy__Clusters__registry__Destinations__server__Address", registries[0].GetEndpoint("http"))
+            .WithEnvironment("ReverseProxy__Clusters__registry__Destinations__second__Address", registries[1].GetEndpoint("http"))
+            .WithEnvironment("ReverseProxy__Clusters__auth__Destinations__server__Address", auth.GetEndpoint("http"))
+            .WithEnvironment("Gateway__BlobHandoffRoot", storage)
+            .WaitFor(registries[0])
+            .WaitFor(registries[1])
             .WithHttpHealthCheck("/health")
             .WithExternalHttpEndpoints();
     }
