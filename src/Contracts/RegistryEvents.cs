@@ -23,3 +23,12 @@ public sealed record TagCreated(string Repository, string Tag, string Digest) : 
 public sealed record TagMoved(string Repository, string Tag, string Digest, string PreviousDigest) : IntegrationEvent;
 
 public sealed record TagDeleted(string Repository, string Tag, string Digest) : IntegrationEvent;
+
+/// <summary>A blob stored and linked into a repository by an upload (not by a mount).</summary>
+public sealed record BlobUploaded(string Repository, string Digest, long Size) : IntegrationEvent;
+
+/// <summary>A blob's link removed from a repository; the bytes stay until garbage collection.</summary>
+public sealed record BlobDeleted(string Repository, string Digest) : IntegrationEvent;
+
+/// <summary>An upload refused at its end: the content did not have the digest the client claimed. Nothing was stored.</summary>
+public sealed record UploadFailed(string Repository, string ClaimedDigest, string ActualDigest, long Size) : IntegrationEvent;

@@ -29,7 +29,8 @@ public sealed class RegistryEventsTests(ServerFixture fixture) : IClassFixture<S
         using (await client.SendAsync(HttpMethod.Delete, $"/v2/{repository}/manifests/v1")) { }
         using (await client.SendAsync(HttpMethod.Delete, $"/v2/{repository}/manifests/{firstDigest}")) { }
 
-        var mine = await WaitForAsync(received, repository, 7);
+        // Four blob uploads (two configs, two layers) come too; their own test checks them.
+        var mine = (await WaitForAsync(received, repository, 7 + 4)).Where(e => e is not BlobUploaded).ToList();
         Assert.Collection(mine,
             e => Assert.Equal(repository, Assert.IsType<RepositoryCreated>(e).Repository),
             e => Assert.Equal((firstDigest, "v1"), (Assert.IsType<ManifestPushed>(e).Digest, ((ManifestPushed)e).Tags.Single())),
@@ -49,6 +50,28 @@ public sealed class RegistryEventsTests(ServerFixture fixture) : IClassFixture<S
         await using var db = fixture.Server.App.Services.GetRequiredService<RegistryDb>().Open();
         var ids = mine.Select(e => e.EventId).ToList();
         Assert.Equal(ids.Count, await db.Set<OutboxMessage>().CountAsync(m => ids.Contains(m.Id) && m.SentAt != null));
+    }
+
+    [Fact]
+    public async Task Blob_uploads_deletions_and_digest_mismatches_publish_their_events()
+    {
+        var received = new ConcurrentQueue<IntegrationEvent>();
+        using var subscription = fixture.Server.App.Services.GetRequiredService<InProcessEventBus>()
+            .Subscribe((e, _) => { received.Enqueue(e); return Task.CompletedTask; });
+        var client = new OciClient(fixture.CreateClient());
+        var repository = OciClient.NewRepository("blobevents");
+        var content = OciClient.RandomBytes(1000);
+        var digest = await client.PushBlobAsync(repository, content);
+        using (var mismatch = await client.SendAsync(HttpMethod.Post, $"/v2/{repository}/blobs/uploads/?digest={OciClient.Sha256([1, 2, 3])}", [4, 5, 6]))
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, mismatch.StatusCode);
+        using (await client.SendAsync(HttpMethod.Delete, $"/v2/{repository}/blobs/{digest}")) { }
+
+        var mine = await WaitForAsync(received, repository, 3);
+        var uploaded = Assert.Single(mine.OfType<BlobUploaded>());
+        Assert.Equal((digest, 1000L), (uploaded.Digest, uploaded.Size));
+        var failed = Assert.Single(mine.OfType<UploadFailed>());
+        Assert.Equal((OciClient.Sha256([1, 2, 3]), OciClient.Sha256([4, 5, 6])), (failed.ClaimedDigest, failed.ActualDigest));
+        Assert.Equal(digest, Assert.Single(mine.OfType<BlobDeleted>()).Digest);
     }
 
     [Fact]

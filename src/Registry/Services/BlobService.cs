@@ -1,3 +1,5 @@
+using Berth.Contracts.Registry;
+using Berth.Data.Outbox;
 using Berth.Registry.Data;
 using Berth.Oci;
 using Berth.Registry.Storage;
@@ -6,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Berth.Registry.Services;
 
 /// <summary>Which repository may serve which blob, and reading blobs through those links.</summary>
-public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repositories, RegistryCache cache, IBlobStore store)
+public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repositories, RegistryCache cache, IBlobStore store, EventActors actors)
 {
     /// <summary>Size of a blob this repository may serve, or null.</summary>
     public async ValueTask<long?> FindLinkedAsync(long repositoryId, Digest digest, CancellationToken cancellationToken)
@@ -38,6 +40,7 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
     public async Task RecordAsync(long repositoryId, Digest digest, long size, Guid? endedSession, CancellationToken cancellationToken)
     {
         var key = digest.ToString();
+        var actor = actors.Current();
         var now = registryDb.Now();
         var stamp = cache.BlobStamp(repositoryId, key);
         await registryDb.WriteAsync(async db =>
@@ -47,10 +50,14 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
             await LinkAsync(db, repositoryId, key, now, cancellationToken);
             if (endedSession is { } session)
                 await db.UploadSessions.Where(u => u.Id == session).ExecuteDeleteAsync(cancellationToken);
-            return;
+            db.Publish(new BlobUploaded(await RepositoryNameAsync(db, repositoryId, cancellationToken), key, size) { Actor = actor });
+            await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
         cache.SetBlobSize(repositoryId, key, size, stamp);
     }
+
+    internal static Task<string> RepositoryNameAsync(RegistryDbContext db, long repositoryId, CancellationToken cancellationToken) =>
+        db.Repositories.Where(r => r.Id == repositoryId).Select(r => r.Name).FirstAsync(cancellationToken);
 
     private static Task<int> LinkAsync(RegistryDbContext db, long repositoryId, string digest, DateTime now, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlInterpolatedAsync(
@@ -92,9 +99,17 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
         var repositoryId = await repositories.FindAsync(repository, cancellationToken)
             ?? throw ErrorCode.NameUnknown.With($"repository '{repository}' is not known", new { name = repository });
         var key = digest.ToString();
-        var removed = await registryDb.WriteAsync(
-            db => db.RepositoryBlobs.Where(l => l.RepositoryId == repositoryId && l.Digest == key).ExecuteDeleteAsync(cancellationToken),
-            cancellationToken);
+        var actor = actors.Current();
+        var removed = await registryDb.WriteAsync(async db =>
+        {
+            var count = await db.RepositoryBlobs.Where(l => l.RepositoryId == repositoryId && l.Digest == key).ExecuteDeleteAsync(cancellationToken);
+            if (count > 0)
+            {
+                db.Publish(new BlobDeleted(repository, key) { Actor = actor });
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            return count;
+        }, cancellationToken);
         cache.RemoveBlob(repositoryId, key);
         if (removed == 0)
             throw ErrorCode.BlobUnknown.With($"blob {digest} is not in repository '{repository}'", new { digest = key });

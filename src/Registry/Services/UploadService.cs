@@ -1,3 +1,5 @@
+using Berth.Contracts.Registry;
+using Berth.Data.Outbox;
 using Berth.Registry.Data;
 using Berth.Oci;
 using Berth.Registry.Storage;
@@ -10,7 +12,7 @@ namespace Berth.Registry.Services;
 /// hashed while they stream to a staged file; only a blob whose digest matches
 /// what the client claimed is moved to its content address and recorded.
 /// </summary>
-public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobService blobs, UploadProgress progress, RegistryMetrics metrics)
+public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobService blobs, UploadProgress progress, RegistryMetrics metrics, EventActors actors)
 {
     public async Task<Guid> StartAsync(long repositoryId, CancellationToken cancellationToken)
     {
@@ -148,6 +150,7 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
         {
             await DiscardAsync(uploadId, hasSession);
             metrics.DigestMismatch();
+            await PublishFailureAsync(repositoryId, expected, actual, size);
             throw ErrorCode.DigestInvalid.With($"uploaded content has digest {actual}, not {expected}; nothing was stored",
                 new { expected = expected.ToString(), actual = actual.ToString() });
         }
@@ -157,6 +160,17 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
         // ends in the same transaction as the blob is recorded.
         await blobs.RecordAsync(repositoryId, expected, size, hasSession ? uploadId : null, CancellationToken.None);
         metrics.BlobUploaded(size);
+    }
+
+    /// <summary>The failure is worth an event (a client or proxy corrupting data shows up in the audit log); it changes nothing else.</summary>
+    private Task PublishFailureAsync(long repositoryId, Digest expected, Digest actual, long size)
+    {
+        var actor = actors.Current();
+        return registryDb.WriteAsync(async db =>
+        {
+            db.Publish(new UploadFailed(await BlobService.RepositoryNameAsync(db, repositoryId, CancellationToken.None), expected.ToString(), actual.ToString(), size) { Actor = actor });
+            await db.SaveChangesAsync(CancellationToken.None);
+        }, CancellationToken.None);
     }
 
     private async Task DiscardAsync(Guid uploadId, bool hasSession)
