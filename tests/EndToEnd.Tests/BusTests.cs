@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
 using Berth.Contracts.Registry;
 using Berth.TestSupport;
@@ -82,28 +80,6 @@ public sealed class BusTests
         }
     }
 
-    /// <summary>Pushes a distinct one-layer image as bus/app:&lt;i&gt;; every push must succeed, broker or not.</summary>
-    private static async Task<string> PushAsync(HttpClient http, int i)
-    {
-        var config = Encoding.UTF8.GetBytes($"{{\"architecture\":\"amd64\",\"os\":\"linux\",\"n\":{i}}}");
-        var layer = Encoding.UTF8.GetBytes($"layer {i} {Guid.NewGuid()}");
-        foreach (var blob in new[] { config, layer })
-        {
-            using var response = await http.PostAsync($"/v2/bus/app/blobs/uploads/?digest={Sha256(blob)}", new ByteArrayContent(blob));
-            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        }
-        var manifest = Encoding.UTF8.GetBytes($$"""
-            {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
-             "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{Sha256(config)}}","size":{{config.Length}}},
-             "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{{Sha256(layer)}}","size":{{layer.Length}}}]}
-            """);
-        using var content = new ByteArrayContent(manifest);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/vnd.oci.image.manifest.v1+json");
-        using var put = await http.PutAsync($"/v2/bus/app/manifests/{i}", content);
-        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
-        return Sha256(manifest);
-    }
-
     private static Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string failure) => WaitUntilAsync(condition, timeout, () => failure);
 
     private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, Func<string> failure)
@@ -116,7 +92,9 @@ public sealed class BusTests
         }
     }
 
-    private static string Sha256(byte[] content) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
+    /// <summary>A distinct one-layer image as bus/app:&lt;i&gt;; every push must succeed, broker or not.</summary>
+    private static Task<string> PushAsync(HttpClient http, int i) =>
+        ImagePushes.PushAsync(http, "bus/app", i.ToString(System.Globalization.CultureInfo.InvariantCulture), $"n{i}", Encoding.UTF8.GetBytes($"layer {i} {Guid.NewGuid()}"));
 
     /// <summary>A consumer that acts on each event id once: delivery is at least once, processing exactly once.</summary>
     private sealed class IdempotentConsumer

@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using System.Text;
 using Berth.TestSupport;
 
 namespace Berth.EndToEnd.Tests;
@@ -91,24 +89,10 @@ public sealed class InstanceFailureTests
 
     private static async Task<(string Tag, string Digest, string Layer, byte[] LayerBytes)> PushAsync(HttpClient http, int i)
     {
-        var config = Encoding.UTF8.GetBytes($"{{\"architecture\":\"amd64\",\"os\":\"linux\",\"n\":{i}}}");
         var layer = RandomNumberGenerator.GetBytes(64 * 1024 + i);
-        foreach (var blob in new[] { config, layer })
-        {
-            using var response = await http.PostAsync($"/v2/failover/app/blobs/uploads/?digest={Sha256(blob)}", new ByteArrayContent(blob));
-            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        }
-        var manifest = Encoding.UTF8.GetBytes($$"""
-            {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
-             "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{Sha256(config)}}","size":{{config.Length}}},
-             "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{{Sha256(layer)}}","size":{{layer.Length}}}]}
-            """);
-        using var content = new ByteArrayContent(manifest);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/vnd.oci.image.manifest.v1+json");
-        using var put = await http.PutAsync($"/v2/failover/app/manifests/v{i}", content);
-        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
-        return ($"v{i}", Sha256(manifest), Sha256(layer), layer);
+        var digest = await ImagePushes.PushAsync(http, "failover/app", $"v{i}", $"n{i}", layer);
+        return ($"v{i}", digest, Sha256(layer), layer);
     }
 
-    private static string Sha256(byte[] content) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
+    private static string Sha256(byte[] content) => ImagePushes.Sha256(content);
 }

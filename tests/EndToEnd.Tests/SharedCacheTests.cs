@@ -1,7 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text;
 using Berth.TestSupport;
 
 namespace Berth.EndToEnd.Tests;
@@ -65,20 +62,7 @@ public sealed class SharedCacheTests
         Assert.Equal(0, failures);
     }
 
-    private static async Task<string> PushAsync(HttpClient http, string seed)
-    {
-        var config = Encoding.UTF8.GetBytes($"{{\"architecture\":\"amd64\",\"os\":\"linux\",\"seed\":\"{seed}\"}}");
-        using (var blob = await http.PostAsync($"/v2/shared/app/blobs/uploads/?digest={Sha256(config)}", new ByteArrayContent(config)))
-            Assert.Equal(HttpStatusCode.Created, blob.StatusCode);
-        var manifest = Encoding.UTF8.GetBytes($$"""
-            {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{Sha256(config)}}","size":{{config.Length}}},"layers":[]}
-            """);
-        using var content = new ByteArrayContent(manifest);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/vnd.oci.image.manifest.v1+json");
-        using var put = await http.PutAsync("/v2/shared/app/manifests/latest", content);
-        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
-        return Sha256(manifest);
-    }
+    private static Task<string> PushAsync(HttpClient http, string seed) => ImagePushes.PushAsync(http, "shared/app", "latest", seed);
 
     private static async Task<string> DigestAsync(HttpClient http)
     {
@@ -98,5 +82,4 @@ public sealed class SharedCacheTests
         }
     }
 
-    private static string Sha256(byte[] content) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
 }
