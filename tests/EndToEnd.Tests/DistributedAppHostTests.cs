@@ -29,7 +29,7 @@ public sealed class DistributedAppHostTests
             "--Berth:Ports:Postgres", Port(), "--Berth:Ports:Redis", Port(), "--Berth:Ports:RabbitMq", Port(), "--Berth:Ports:RabbitMqDistribution", Port(),
         ]);
         await using var app = await builder.BuildAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
         await app.StartAsync(timeout.Token);
         await app.ResourceNotifications.WaitForResourceHealthyAsync("gateway", timeout.Token);
 
