@@ -7,7 +7,7 @@ namespace Berth.AppHost;
 /// Gateway in front of one Server running every module on the embedded default
 /// (SQLite, filesystem, in-memory bus), so nothing else has to run. Distributed:
 /// Auth and two registry instances as their own Server processes, a database
-/// per service, RabbitMQ for events, Redis for cache coherence, one Gateway.
+/// per service, RabbitMQ for events, Redis as the shared cache tier, one Gateway.
 /// </summary>
 public static class Topologies
 {

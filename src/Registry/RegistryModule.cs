@@ -44,13 +44,13 @@ public static class RegistryModule
             return new FileSystemBlobStore(resolved.ResolveStorageDirectory());
         });
         if (string.IsNullOrEmpty(options.Redis))
-            services.AddSingleton<ICacheCoherence, SingleInstanceCoherence>();
+            services.AddSingleton<ISharedCacheTier, SingleInstanceTier>();
         else
-            services.AddSingleton<ICacheCoherence>(sp => new RedisCacheCoherence(options.Redis, sp.GetRequiredService<ILogger<RedisCacheCoherence>>()));
+            services.AddSingleton<ISharedCacheTier>(sp => new RedisCacheTier(options.Redis, sp.GetRequiredService<ILogger<RedisCacheTier>>()));
         services.AddSingleton(sp => new RegistryCache(new MemoryCache(new MemoryCacheOptions
         {
             SizeLimit = sp.GetRequiredService<IOptions<RegistryOptions>>().Value.CacheSizeBytes,
-        }), sp.GetRequiredService<ICacheCoherence>()));
+        }), sp.GetRequiredService<ISharedCacheTier>()));
         services.AddSingleton<RepositoryDirectory>();
         services.AddSingleton<UploadProgress>();
         services.AddSingleton<BlobService>();

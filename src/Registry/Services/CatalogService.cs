@@ -61,11 +61,13 @@ public sealed class CatalogService(RegistryDb registryDb, RepositoryDirectory re
     private async Task<string[]> LoadTagListAsync(long repositoryId, CancellationToken cancellationToken)
     {
         var stamp = cache.TagListStamp(repositoryId);
+        var (shared, read) = await cache.ReadSharedTagListAsync(repositoryId, stamp);
+        if (shared is not null) return shared;
         await using var db = registryDb.Open();
         var tags = await db.Tags.AsNoTracking().Where(t => t.RepositoryId == repositoryId && t.EndedAt == null).Select(t => t.Name).ToArrayAsync(cancellationToken);
         // Ordinal order whatever the database's collation: the spec's lexical order.
         Array.Sort(tags, StringComparer.Ordinal);
-        cache.SetTagList(repositoryId, tags, stamp);
+        cache.SetTagList(repositoryId, tags, stamp, read);
         return tags;
     }
 

@@ -132,6 +132,8 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
         var key = reference.ToString();
         if (cache.GetManifest(repositoryId, key) is { } cached) return cached;
         var stamp = cache.ManifestStamp(repositoryId, key);
+        var (shared, read) = await cache.ReadSharedManifestAsync(repositoryId, key, stamp);
+        if (shared is not null) return shared;
         await using var db = registryDb.Open();
         IQueryable<ManifestRow> query;
         if (reference.Tag is { } tag)
@@ -146,7 +148,7 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
             query = db.Manifests.AsNoTracking().Where(m => m.RepositoryId == repositoryId && m.Digest == key && m.DeletedAt == null);
         }
         var view = await query.Select(m => new ManifestView(m.Id, m.RepositoryId, m.Digest, m.MediaType, m.Content, m.SubjectDigest, m.PushedAt)).FirstOrDefaultAsync(cancellationToken);
-        if (view is not null) cache.SetManifest(repositoryId, key, view, stamp);
+        if (view is not null) cache.SetManifest(repositoryId, key, view, stamp, read);
         return view;
     }
 

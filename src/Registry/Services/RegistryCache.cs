@@ -16,24 +16,26 @@ public sealed record ManifestView(long Id, long RepositoryId, string Digest, str
 /// a generation counter for the key's stripe, a filler takes the counter before it
 /// reads (<see cref="ManifestStamp"/>, <see cref="BlobStamp"/>), and a fill whose
 /// stripe moved on in the meantime is dropped again.
-/// Several instances keep each other's copies honest through <see cref="ICacheCoherence"/>:
+/// Several instances keep each other's copies honest through <see cref="ISharedCacheTier"/>:
 /// a removal is announced to the others, and while announcements may be missed
-/// nothing is answered from (or put into) the cache.
+/// nothing is answered from (or put into) the cache. Manifests and tag lists are
+/// also shared: a miss here asks the shared tier (one Redis round trip) before
+/// the database, and what the database answered is offered to the tier.
 /// </summary>
 public sealed class RegistryCache
 {
     private readonly MemoryCache _memory;
-    private readonly ICacheCoherence _coherence;
+    private readonly ISharedCacheTier _tier;
 
     /// <summary>Generations by key stripe; a shared stripe only costs a needless miss.</summary>
     private readonly long[] _generations = new long[1024];
 
-    public RegistryCache(MemoryCache memory, ICacheCoherence coherence)
+    public RegistryCache(MemoryCache memory, ISharedCacheTier tier)
     {
         _memory = memory;
-        _coherence = coherence;
-        coherence.Invalidated += InvalidateLocally;
-        coherence.Reset += Clear;
+        _tier = tier;
+        tier.Invalidated += InvalidateLocally;
+        tier.Reset += Clear;
     }
 
     private static string ManifestKey(long repositoryId, string reference) => $"m\n{repositoryId}\n{reference}";
@@ -45,18 +47,37 @@ public sealed class RegistryCache
     private ref long Generation(string key) => ref _generations[(uint)key.GetHashCode() % (uint)_generations.Length];
 
     public ManifestView? GetManifest(long repositoryId, string reference) =>
-        _coherence.Trusted && _memory.TryGetValue(ManifestKey(repositoryId, reference), out ManifestView? view) ? view : null;
+        _tier.Trusted && _memory.TryGetValue(ManifestKey(repositoryId, reference), out ManifestView? view) ? view : null;
 
     /// <summary>Take before reading the database; pass to <see cref="SetManifest"/>.</summary>
     public long ManifestStamp(long repositoryId, string reference) => Interlocked.Read(ref Generation(ManifestKey(repositoryId, reference)));
 
-    public void SetManifest(long repositoryId, string reference, ManifestView view, long stamp) =>
-        Fill(ManifestKey(repositoryId, reference), view, view.Content.Length + 256, stamp);
+    /// <summary>
+    /// After a miss here: the shared copy (now also in memory), or null and the
+    /// version to pass to <see cref="SetManifest"/> with what the database says.
+    /// </summary>
+    public async ValueTask<(ManifestView? View, SharedRead Read)> ReadSharedManifestAsync(long repositoryId, string reference, long stamp)
+    {
+        var key = ManifestKey(repositoryId, reference);
+        var read = await _tier.ReadAsync(key);
+        if (read.Value is null || SharedCacheCodec.DecodeManifest(read.Value) is not { } view) return (null, read);
+        Fill(key, view, ManifestSize(view), stamp);
+        return (view, read);
+    }
+
+    public void SetManifest(long repositoryId, string reference, ManifestView view, long stamp, SharedRead read)
+    {
+        var key = ManifestKey(repositoryId, reference);
+        Fill(key, view, ManifestSize(view), stamp);
+        if (read.Version is not null) _tier.Store(key, SharedCacheCodec.EncodeManifest(view), read);
+    }
+
+    private static long ManifestSize(ManifestView view) => view.Content.Length + 256;
 
     public void RemoveManifest(long repositoryId, string reference) => Invalidate(ManifestKey(repositoryId, reference));
 
     public long? GetBlobSize(long repositoryId, string digest) =>
-        _coherence.Trusted && _memory.TryGetValue(BlobKey(repositoryId, digest), out long size) ? size : null;
+        _tier.Trusted && _memory.TryGetValue(BlobKey(repositoryId, digest), out long size) ? size : null;
 
     /// <summary>Take before reading or writing the database; pass to <see cref="SetBlobSize"/>.</summary>
     public long BlobStamp(long repositoryId, string digest) => Interlocked.Read(ref Generation(BlobKey(repositoryId, digest)));
@@ -67,30 +88,46 @@ public sealed class RegistryCache
 
     /// <summary>The repository's live tag names in ordinal order, as one snapshot that pages are cut from.</summary>
     public string[]? GetTagList(long repositoryId) =>
-        _coherence.Trusted && _memory.TryGetValue(TagListKey(repositoryId), out string[]? tags) ? tags : null;
+        _tier.Trusted && _memory.TryGetValue(TagListKey(repositoryId), out string[]? tags) ? tags : null;
 
     /// <summary>Take before reading the database; pass to <see cref="SetTagList"/>.</summary>
     public long TagListStamp(long repositoryId) => Interlocked.Read(ref Generation(TagListKey(repositoryId)));
 
-    public void SetTagList(long repositoryId, string[] tags, long stamp) =>
-        Fill(TagListKey(repositoryId), tags, 64 + tags.Sum(t => 32L + 2 * t.Length), stamp);
+    /// <summary>After a miss here: the shared snapshot (now also in memory), or null and the version to pass to <see cref="SetTagList"/>.</summary>
+    public async ValueTask<(string[]? Tags, SharedRead Read)> ReadSharedTagListAsync(long repositoryId, long stamp)
+    {
+        var key = TagListKey(repositoryId);
+        var read = await _tier.ReadAsync(key);
+        if (read.Value is null || SharedCacheCodec.DecodeTagList(read.Value) is not { } tags) return (null, read);
+        Fill(key, tags, TagListSize(tags), stamp);
+        return (tags, read);
+    }
+
+    public void SetTagList(long repositoryId, string[] tags, long stamp, SharedRead read)
+    {
+        var key = TagListKey(repositoryId);
+        Fill(key, tags, TagListSize(tags), stamp);
+        if (read.Version is not null) _tier.Store(key, SharedCacheCodec.EncodeTagList(tags), read);
+    }
+
+    private static long TagListSize(string[] tags) => 64 + tags.Sum(t => 32L + 2 * t.Length);
 
     /// <summary>Any tag of the repository started or ended.</summary>
     public void RemoveTagList(long repositoryId) => Invalidate(TagListKey(repositoryId));
 
     private void Fill<T>(string key, T value, long size, long stamp)
     {
-        if (!_coherence.Trusted) return;
+        if (!_tier.Trusted) return;
         _memory.Set(key, value, new MemoryCacheEntryOptions { Size = size });
         // Set, then check: a removal that ran before the Set has bumped the generation
         // by now, and one that runs after it removes the entry itself.
-        if (Interlocked.Read(ref Generation(key)) != stamp || !_coherence.Trusted) _memory.Remove(key);
+        if (Interlocked.Read(ref Generation(key)) != stamp || !_tier.Trusted) _memory.Remove(key);
     }
 
     private void Invalidate(string key)
     {
         InvalidateLocally(key);
-        _coherence.Announce(key);
+        _tier.Announce(key);
     }
 
     private void InvalidateLocally(string key)

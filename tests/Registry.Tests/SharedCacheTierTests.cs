@@ -1,0 +1,182 @@
+using System.Text;
+using Berth.Registry.Services;
+using Berth.TestSupport;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
+
+namespace Berth.Registry.Tests;
+
+/// <summary>
+/// The Redis cache tier against a real redis-server, as two registry instances
+/// see it: copies one stores the other reads, an invalidation drops a copy and
+/// beats a fill prepared before it, a new epoch orphans old copies, and an
+/// outage makes reads misses (fast) and the cache untrusted until Redis is back.
+/// </summary>
+public sealed class SharedCacheTierTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+
+    [SkippableFact]
+    public async Task A_copy_stored_by_one_instance_is_read_by_the_other_and_an_invalidation_drops_it()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var first = await TrustedTierAsync(redis);
+        using var second = await TrustedTierAsync(redis);
+        var heard = new List<string>();
+        second.Invalidated += key => { lock (heard) heard.Add(key); };
+
+        var miss = await first.ReadAsync("m\n1\nlatest");
+        Assert.Null(miss.Value);
+        Assert.NotNull(miss.Version);
+        first.Store("m\n1\nlatest", Encoding.UTF8.GetBytes("copy"), miss);
+        await first.ReadAsync("m\n1\nlatest");  // same connection: the store has landed once this returns
+        Assert.Equal("copy", Encoding.UTF8.GetString((await second.ReadAsync("m\n1\nlatest")).Value!));
+
+        first.Announce("m\n1\nlatest");
+        await first.ReadAsync("other");
+        Assert.Null((await second.ReadAsync("m\n1\nlatest")).Value);
+        await EventuallyAsync(() => { lock (heard) return heard.Contains("m\n1\nlatest"); }, "the other instance never heard of the invalidation");
+    }
+
+    [SkippableFact]
+    public async Task A_fill_read_before_an_invalidation_is_refused()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var reader = await TrustedTierAsync(redis);
+        using var writer = await TrustedTierAsync(redis);
+
+        // The reader misses and goes to the database; meanwhile a write commits and invalidates.
+        var read = await reader.ReadAsync("t\n7");
+        writer.Announce("t\n7");
+        await writer.ReadAsync("other");
+        reader.Store("t\n7", Encoding.UTF8.GetBytes("stale"), read);
+        await reader.ReadAsync("other");
+
+        Assert.Null((await writer.ReadAsync("t\n7")).Value);
+        // A fill that read after the invalidation is kept.
+        var fresh = await reader.ReadAsync("t\n7");
+        reader.Store("t\n7", Encoding.UTF8.GetBytes("fresh"), fresh);
+        await reader.ReadAsync("other");
+        Assert.Equal("fresh", Encoding.UTF8.GetString((await writer.ReadAsync("t\n7")).Value!));
+    }
+
+    [SkippableFact]
+    public async Task A_new_epoch_orphans_every_copy_and_resets_the_other_instances()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var tier = await TrustedTierAsync(redis);
+        var resets = 0;
+        tier.Reset += () => Interlocked.Increment(ref resets);
+        var read = await tier.ReadAsync("m\n2\nv1");
+        tier.Store("m\n2\nv1", [1, 2, 3], read);
+        Assert.NotNull((await tier.ReadAsync("m\n2\nv1")).Value);
+
+        // What an instance does when it (re)connects: start a new epoch.
+        using var raw = await ConnectionMultiplexer.ConnectAsync(redis.Configuration);
+        await raw.GetDatabase().StringIncrementAsync("berth:registry:cache-epoch");
+        Assert.Null((await tier.ReadAsync("m\n2\nv1")).Value);
+        // A fill prepared under the old epoch is refused as well.
+        tier.Store("m\n2\nv1", [4, 5, 6], read);
+        Assert.Null((await tier.ReadAsync("m\n2\nv1")).Value);
+
+        using var third = await TrustedTierAsync(redis);
+        await EventuallyAsync(() => Volatile.Read(ref resets) > 0, "a newly connected instance did not tell the others to reset");
+    }
+
+    [SkippableFact]
+    public async Task While_redis_is_down_reads_are_quick_misses_and_the_cache_is_untrusted_until_it_is_back()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var tier = await TrustedTierAsync(redis);
+        using var raw = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions { EndPoints = { redis.Configuration }, AbortOnConnectFail = false });
+        var epochBefore = (long)await raw.GetDatabase().StringGetAsync("berth:registry:cache-epoch");
+        var resets = 0;
+        tier.Reset += () => Interlocked.Increment(ref resets);
+
+        await redis.KillAsync();
+        await EventuallyAsync(() => !tier.Trusted, "the tier still trusted its cache with Redis down");
+        Assert.True(resets > 0, "losing Redis did not clear the cache");
+        var started = DateTime.UtcNow;
+        var read = await tier.ReadAsync("m\n3\nlatest");
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(1), "a read with Redis down stalled");
+        Assert.Equal(SharedRead.Unavailable, read);
+        tier.Announce("m\n3\nlatest");  // must not throw
+        tier.Store("m\n3\nlatest", [1], read);
+
+        await redis.StartProcessAsync();
+        await EventuallyAsync(() => tier.Trusted, "the tier never trusted its cache again after Redis came back", TimeSpan.FromSeconds(20));
+        await EventuallyAsync(() => raw.IsConnected, "the test's own connection did not come back", TimeSpan.FromSeconds(20));
+        // A fresh server starts at epoch 0; the reconnect moved it on.
+        Assert.True((long)await raw.GetDatabase().StringGetAsync("berth:registry:cache-epoch") >= 1);
+        Assert.True(epochBefore >= 1);
+    }
+
+    [SkippableFact]
+    public async Task A_registry_cache_fills_its_memory_from_what_another_instance_shared()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var firstTier = await TrustedTierAsync(redis);
+        using var secondTier = await TrustedTierAsync(redis);
+        var first = new RegistryCache(new MemoryCache(new MemoryCacheOptions { SizeLimit = 1 << 20 }), firstTier);
+        var second = new RegistryCache(new MemoryCache(new MemoryCacheOptions { SizeLimit = 1 << 20 }), secondTier);
+        var view = new ManifestView(11, 5, "sha256:" + new string('a', 64), "application/vnd.oci.image.manifest.v1+json", "{}"u8.ToArray(), null, DateTime.UtcNow);
+
+        var (missed, read) = await first.ReadSharedManifestAsync(5, "latest", first.ManifestStamp(5, "latest"));
+        Assert.Null(missed);
+        first.SetManifest(5, "latest", view, first.ManifestStamp(5, "latest"), read);
+        await firstTier.ReadAsync("other");
+
+        Assert.Null(second.GetManifest(5, "latest"));
+        var (shared, _) = await second.ReadSharedManifestAsync(5, "latest", second.ManifestStamp(5, "latest"));
+        Assert.NotNull(shared);
+        Assert.Equal(view.Digest, shared.Digest);
+        Assert.Equal(view.Content, shared.Content);
+        Assert.Same(shared, second.GetManifest(5, "latest"));  // now in the second instance's memory
+
+        first.RemoveManifest(5, "latest");
+        await EventuallyAsync(() => second.GetManifest(5, "latest") is null, "the second instance kept its copy after the first removed the key");
+        Assert.Null((await second.ReadSharedManifestAsync(5, "latest", second.ManifestStamp(5, "latest"))).View);
+    }
+
+    [Fact]
+    public void Shared_manifests_and_tag_lists_round_trip_and_damaged_copies_are_misses()
+    {
+        var view = new ManifestView(1, 2, "sha256:" + new string('b', 64), "application/vnd.oci.image.index.v1+json",
+            Encoding.UTF8.GetBytes("{\"schemaVersion\":2}"), "sha256:" + new string('c', 64), new DateTime(2026, 11, 29, 5, 0, 0, DateTimeKind.Utc));
+        var bytes = SharedCacheCodec.EncodeManifest(view);
+        var back = SharedCacheCodec.DecodeManifest(bytes)!;
+        Assert.Equal((view.Id, view.RepositoryId, view.Digest, view.MediaType, view.SubjectDigest, view.PushedAt),
+            (back.Id, back.RepositoryId, back.Digest, back.MediaType, back.SubjectDigest, back.PushedAt));
+        Assert.Equal(view.Content, back.Content);
+        Assert.Null(SharedCacheCodec.DecodeManifest(SharedCacheCodec.EncodeManifest(view with { SubjectDigest = null }))!.SubjectDigest);
+
+        string[] tags = ["1.0", "latest", "ünïcode"];
+        Assert.Equal(tags, SharedCacheCodec.DecodeTagList(SharedCacheCodec.EncodeTagList(tags)));
+        Assert.Empty(SharedCacheCodec.DecodeTagList(SharedCacheCodec.EncodeTagList([]))!);
+
+        // Truncated, foreign-format and garbage copies are misses, never a wrong answer.
+        Assert.Null(SharedCacheCodec.DecodeManifest(bytes[..^1]));
+        Assert.Null(SharedCacheCodec.DecodeManifest([9, .. bytes[1..]]));
+        Assert.Null(SharedCacheCodec.DecodeManifest([]));
+        Assert.Null(SharedCacheCodec.DecodeTagList([1, 0xff, 0xff, 0xff, 0x7f]));
+        Assert.Null(SharedCacheCodec.DecodeTagList([1, 2, 0, 0, 0, 3, (byte)'a']));
+    }
+
+    private static async Task<RedisCacheTier> TrustedTierAsync(RedisServer redis)
+    {
+        var tier = new RedisCacheTier(redis.Configuration, NullLogger<RedisCacheTier>.Instance);
+        await EventuallyAsync(() => tier.Trusted, "the tier did not trust its cache after connecting");
+        return tier;
+    }
+
+    private static async Task EventuallyAsync(Func<bool> condition, string failure, TimeSpan? bound = null)
+    {
+        var deadline = DateTime.UtcNow + (bound ?? Bound);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail(failure);
+            await Task.Delay(50);
+        }
+    }
+}
