@@ -16,6 +16,14 @@ public sealed record ManifestPushed(
     string? ArtifactType,
     string? Subject) : IntegrationEvent;
 
+/// <summary>
+/// A manifest served to a GET (a HEAD transfers nothing and is not a pull); <c>Tag</c>
+/// is the tag it was asked for by, null when asked for by digest. Pulls are recorded
+/// in batches off the request path, so the last moment's pulls of a process that
+/// crashes are not published.
+/// </summary>
+public sealed record ManifestPulled(string Repository, string Digest, string MediaType, string? Tag) : IntegrationEvent;
+
 public sealed record ManifestDeleted(string Repository, string Digest, IReadOnlyList<string> EndedTags) : IntegrationEvent;
 
 public sealed record TagCreated(string Repository, string Tag, string Digest) : IntegrationEvent;

@@ -69,6 +69,8 @@ public static class RegistryModule
         services.AddSingleton<EventActors>();
         services.AddHostedService<RegistryDatabaseInitializer>();
         services.AddOutboxDispatcher<RegistryDbContext, RegistryDb>();
+        services.AddSingleton<PullEventQueue>();
+        if (options.PullEvents) services.AddHostedService<PullEventWriter>();
         services.AddHostedService<UploadProgressSweeper>();
         services.AddSingleton<RegistryMetrics>();
 

@@ -65,6 +65,12 @@ public sealed class RegistryOptions
     /// </summary>
     public string? AuthUrl { get; set; }
 
+    /// <summary>
+    /// Publish a ManifestPulled event for every manifest GET (batched into the
+    /// outbox off the request path). Off: pulls leave no event and no audit entry.
+    /// </summary>
+    public bool PullEvents { get; set; } = true;
+
     public string ResolveStorageDirectory() => StorageDirectory ?? Path.Combine(DataDirectory, "storage");
 
     public string ResolveConnectionString() =>

@@ -15,8 +15,7 @@ public sealed class RegistryEventsTests(ServerFixture fixture) : IClassFixture<S
     public async Task Push_move_and_delete_publish_their_events_in_order()
     {
         var received = new ConcurrentQueue<IntegrationEvent>();
-        using var subscription = fixture.Server.App.Services.GetRequiredService<InProcessEventBus>()
-            .Subscribe((e, _) => { received.Enqueue(e); return Task.CompletedTask; });
+        using var subscription = Listen(fixture.Server, received);
         var client = new OciClient(fixture.CreateClient());
         var repository = OciClient.NewRepository("events");
 
@@ -56,8 +55,7 @@ public sealed class RegistryEventsTests(ServerFixture fixture) : IClassFixture<S
     public async Task Blob_uploads_deletions_and_digest_mismatches_publish_their_events()
     {
         var received = new ConcurrentQueue<IntegrationEvent>();
-        using var subscription = fixture.Server.App.Services.GetRequiredService<InProcessEventBus>()
-            .Subscribe((e, _) => { received.Enqueue(e); return Task.CompletedTask; });
+        using var subscription = Listen(fixture.Server, received);
         var client = new OciClient(fixture.CreateClient());
         var repository = OciClient.NewRepository("blobevents");
         var content = OciClient.RandomBytes(1000);
@@ -78,8 +76,7 @@ public sealed class RegistryEventsTests(ServerFixture fixture) : IClassFixture<S
     public async Task A_refused_push_publishes_nothing()
     {
         var received = new ConcurrentQueue<IntegrationEvent>();
-        using var subscription = fixture.Server.App.Services.GetRequiredService<InProcessEventBus>()
-            .Subscribe((e, _) => { received.Enqueue(e); return Task.CompletedTask; });
+        using var subscription = Listen(fixture.Server, received);
         var client = new OciClient(fixture.CreateClient());
         var repository = OciClient.NewRepository("refused");
         var missingBlob = System.Text.Encoding.UTF8.GetBytes($$"""{"schemaVersion":2,"mediaType":"{{OciClient.OciManifestType}}","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{{new string('0', 64)}}","size":2},"layers":[]}""");
@@ -88,6 +85,76 @@ public sealed class RegistryEventsTests(ServerFixture fixture) : IClassFixture<S
         await Task.Delay(300);
         Assert.DoesNotContain(received, e => e is ManifestPushed p && p.Repository == repository);
         Assert.DoesNotContain(received, e => e is TagCreated t && t.Repository == repository);
+    }
+
+    [Fact]
+    public async Task Manifest_gets_publish_one_pull_event_each_and_heads_publish_none()
+    {
+        var received = new ConcurrentQueue<IntegrationEvent>();
+        using var subscription = Listen(fixture.Server, received);
+        var client = new OciClient(fixture.CreateClient());
+        var repository = OciClient.NewRepository("pulls");
+        var manifest = await client.NewImageManifestAsync(repository);
+        var digest = await client.PutManifestCreatedAsync(repository, "v1", manifest, OciClient.OciManifestType);
+
+        using (var head = await client.SendAsync(HttpMethod.Head, $"/v2/{repository}/manifests/v1")) Assert.True(head.IsSuccessStatusCode);
+        using (var missing = await client.SendAsync(HttpMethod.Get, $"/v2/{repository}/manifests/nosuchtag"))
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.StatusCode);
+        using (var byDigest = await client.SendAsync(HttpMethod.Get, $"/v2/{repository}/manifests/{digest}")) Assert.True(byDigest.IsSuccessStatusCode);
+        // A burst of pulls: every one is recorded, in a few batched outbox writes rather than one per pull.
+        await Task.WhenAll(Enumerable.Range(0, 300).Select(async _ =>
+        {
+            using var get = await client.SendAsync(HttpMethod.Get, $"/v2/{repository}/manifests/v1");
+            Assert.True(get.IsSuccessStatusCode);
+        }));
+
+        var pulls = await WaitForPullsAsync(received, repository, 301);
+        Assert.Equal(301, pulls.Count);
+        Assert.Equal(301, pulls.Select(p => p.EventId).Distinct().Count());
+        Assert.All(pulls, p => Assert.Equal((digest, OciClient.OciManifestType), (p.Digest, p.MediaType)));
+        Assert.Equal(300, pulls.Count(p => p.Tag == "v1"));
+        Assert.Single(pulls, p => p.Tag is null);
+        Assert.All(pulls, p => Assert.Equal("anonymous", p.Actor.Name));
+        Assert.All(pulls, p => Assert.False(string.IsNullOrEmpty(p.Actor.Address)));
+        await Task.Delay(500);
+        Assert.Equal(301, received.OfType<ManifestPulled>().Count(p => p.Repository == repository));
+    }
+
+    [Fact]
+    public async Task With_pull_events_off_a_pull_publishes_nothing_and_pushes_still_do()
+    {
+        using var data = new Berth.TestSupport.TempDirectory("berth-nopulls");
+        await using var server = await Berth.TestSupport.BerthHosts.StartServerAsync(data.Path, "--Registry:PullEvents", "false");
+        var received = new ConcurrentQueue<IntegrationEvent>();
+        using var subscription = Listen(server, received);
+        var client = new OciClient(server.CreateClient());
+        var repository = OciClient.NewRepository("nopulls");
+        var manifest = await client.NewImageManifestAsync(repository);
+        await client.PutManifestCreatedAsync(repository, "v1", manifest, OciClient.OciManifestType);
+        for (var i = 0; i < 5; i++)
+            using (var get = await client.SendAsync(HttpMethod.Get, $"/v2/{repository}/manifests/v1")) Assert.True(get.IsSuccessStatusCode);
+
+        await WaitForAsync(received, repository, 2);
+        Assert.Contains(received, e => e is ManifestPushed p && p.Repository == repository);
+        await Task.Delay(800);
+        Assert.DoesNotContain(received, e => e is ManifestPulled);
+    }
+
+    private static IDisposable Listen(Berth.TestSupport.RunningApp server, ConcurrentQueue<IntegrationEvent> received) =>
+        server.App.Services.GetRequiredService<InProcessEventBus>().Subscribe((e, _) => { received.Enqueue(e); return Task.CompletedTask; });
+
+    private static async Task<List<ManifestPulled>> WaitForPullsAsync(ConcurrentQueue<IntegrationEvent> received, string repository, int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        List<ManifestPulled> pulls;
+        do
+        {
+            pulls = [.. received.OfType<ManifestPulled>().Where(p => p.Repository == repository)];
+            if (pulls.Count >= count) return pulls;
+            await Task.Delay(50);
+        }
+        while (DateTime.UtcNow < deadline);
+        return pulls;
     }
 
     private static async Task<List<IntegrationEvent>> WaitForAsync(ConcurrentQueue<IntegrationEvent> received, string repository, int atLeast)

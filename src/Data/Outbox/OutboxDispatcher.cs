@@ -19,8 +19,11 @@ public sealed class OutboxDispatcher<TContext>(
     ILogger<OutboxDispatcher<TContext>> logger) : BackgroundService
     where TContext : DbContext
 {
-    private const int BatchSize = 100;
+    private const int BatchSize = 500;
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan KeepSent = TimeSpan.FromHours(1);
+    private static readonly TimeSpan PurgeEvery = TimeSpan.FromMinutes(1);
+    private DateTime _lastPurge = DateTime.MinValue;
     private static readonly Dictionary<string, Type> EventTypes = typeof(IntegrationEvent).Assembly.GetTypes()
         .Where(t => t.IsSubclassOf(typeof(IntegrationEvent)) && !t.IsAbstract)
         .ToDictionary(t => t.FullName!, StringComparer.Ordinal);
@@ -49,7 +52,12 @@ public sealed class OutboxDispatcher<TContext>(
         }
     }
 
-    /// <summary>Sends one batch; returns how many rows it sent.</summary>
+    /// <summary>
+    /// Sends one batch in order and marks what was sent in one save; returns how
+    /// many rows it sent. A publish that fails stops the batch: the rows before it
+    /// are marked sent, it and the rest are retried later. A crash between publish
+    /// and save sends those rows again (at least once; consumers de-duplicate).
+    /// </summary>
     public async Task<int> DispatchBatchAsync(CancellationToken cancellationToken)
     {
         await using var db = openContext();
@@ -58,24 +66,34 @@ public sealed class OutboxDispatcher<TContext>(
         var batch = await db.Set<OutboxMessage>().Where(m => m.SentAt == null && known.Contains(m.Type))
             .OrderBy(m => m.OccurredAt).ThenBy(m => m.Id).Take(BatchSize).ToListAsync(cancellationToken);
         var sent = 0;
-        foreach (var message in batch)
+        try
         {
-            message.Attempts++;
-            try
+            foreach (var message in batch)
             {
+                message.Attempts++;
                 var integrationEvent = (IntegrationEvent)JsonSerializer.Deserialize(message.Payload, EventTypes[message.Type], OutboxModel.Json)!;
                 await publisher.PublishAsync(integrationEvent, cancellationToken);
+                message.SentAt = DateTime.UtcNow;
+                sent++;
             }
-            catch (Exception) when (!cancellationToken.IsCancellationRequested)
-            {
-                // Keep the count of attempts, then let the loop wait and retry in order.
-                await db.SaveChangesAsync(CancellationToken.None);
-                throw;
-            }
-            message.SentAt = DateTime.UtcNow;
-            await db.SaveChangesAsync(cancellationToken);
-            sent++;
         }
+        finally
+        {
+            // Keep what was sent and the failed row's attempt count, even when the publish failed or we are stopping.
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+        await PurgeSentAsync(db, cancellationToken);
         return sent;
+    }
+
+    /// <summary>Sent rows are only history: drop those older than <see cref="KeepSent"/>, at most once a minute.</summary>
+    private async Task PurgeSentAsync(TContext db, CancellationToken cancellationToken)
+    {
+        var now = DateTime.UtcNow;
+        if (now - _lastPurge < PurgeEvery) return;
+        _lastPurge = now;
+        var cutoff = now - KeepSent;
+        var purged = await db.Set<OutboxMessage>().Where(m => m.SentAt != null && m.SentAt < cutoff).ExecuteDeleteAsync(cancellationToken);
+        if (purged > 0) logger.LogDebug("Purged {Count} sent outbox rows", purged);
     }
 }

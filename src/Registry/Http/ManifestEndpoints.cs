@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Berth.Contracts.Registry;
 using Berth.Oci;
 using Berth.Registry.Services;
 using Microsoft.AspNetCore.Http;
@@ -8,7 +9,8 @@ using Microsoft.Extensions.Options;
 namespace Berth.Registry.Http;
 
 /// <summary>GET, HEAD, PUT and DELETE of /v2/&lt;name&gt;/manifests/&lt;reference&gt;.</summary>
-public sealed class ManifestEndpoints(ManifestService manifests, RegistryMetrics metrics, IOptions<RegistryOptions> options)
+public sealed class ManifestEndpoints(
+    ManifestService manifests, RegistryMetrics metrics, PullEventQueue pulls, EventActors actors, IOptions<RegistryOptions> options)
 {
     public async Task GetAsync(HttpContext context, string repository, string referenceText)
     {
@@ -27,8 +29,10 @@ public sealed class ManifestEndpoints(ManifestService manifests, RegistryMetrics
         response.Headers[V2Responses.DigestHeader] = manifest.Digest;
         response.Headers.ETag = $"\"{manifest.Digest}\"";
         metrics.ManifestServed();
-        if (!HttpMethods.IsHead(context.Request.Method))
-            await response.Body.WriteAsync(manifest.Content, context.RequestAborted);
+        if (HttpMethods.IsHead(context.Request.Method)) return;
+        await response.Body.WriteAsync(manifest.Content, context.RequestAborted);
+        if (options.Value.PullEvents)
+            pulls.Record(new ManifestPulled(repository, manifest.Digest, manifest.MediaType, reference.Tag) { Actor = actors.Current() });
     }
 
     /// <summary>

@@ -14,6 +14,7 @@ public sealed class RegistryMetrics : IDisposable
     private readonly Counter<long> _manifestsPushed;
     private readonly Counter<long> _manifestsServed;
     private readonly Counter<long> _blobBytesServed;
+    private readonly Counter<long> _pullEventsDropped;
 
     public RegistryMetrics(IMeterFactory meterFactory)
     {
@@ -24,6 +25,8 @@ public sealed class RegistryMetrics : IDisposable
         _manifestsPushed = _meter.CreateCounter<long>("berth.registry.manifests.pushed", "{manifest}", "Manifests accepted by PUT");
         _manifestsServed = _meter.CreateCounter<long>("berth.registry.manifests.served", "{manifest}", "Manifest GET and HEAD answers");
         _blobBytesServed = _meter.CreateCounter<long>("berth.registry.blobs.served.bytes", "By", "Blob bytes answered to GET (whole or ranged)");
+        _pullEventsDropped = _meter.CreateCounter<long>("berth.registry.pull_events.dropped", "{event}",
+            "Pull events not recorded because the queue was full or the outbox write failed");
     }
 
     public void BlobUploaded(long bytes)
@@ -39,6 +42,8 @@ public sealed class RegistryMetrics : IDisposable
     public void ManifestServed() => _manifestsServed.Add(1);
 
     public void BlobServed(long bytes) => _blobBytesServed.Add(bytes);
+
+    public void PullEventsDropped(int count) => _pullEventsDropped.Add(count);
 
     public void Dispose() => _meter.Dispose();
 }

@@ -1,0 +1,29 @@
+using System.Threading.Channels;
+using Berth.Contracts.Registry;
+
+namespace Berth.Registry.Services;
+
+/// <summary>
+/// Where manifest GETs leave their <see cref="ManifestPulled"/> events. A pull is
+/// the hot path, so it only enqueues in memory; <see cref="PullEventWriter"/>
+/// writes the queue to the outbox in batches. A full queue (the database far
+/// behind) drops the event and counts it rather than slow the pull.
+/// </summary>
+public sealed class PullEventQueue(RegistryMetrics metrics)
+{
+    /// <summary>About a minute of pulls at full speed on a small machine.</summary>
+    public const int Capacity = 1 << 16;
+
+    private readonly Channel<ManifestPulled> _channel = Channel.CreateBounded<ManifestPulled>(new BoundedChannelOptions(Capacity)
+    {
+        FullMode = BoundedChannelFullMode.Wait,
+        SingleReader = true,
+    });
+
+    public void Record(ManifestPulled pulled)
+    {
+        if (!_channel.Writer.TryWrite(pulled)) metrics.PullEventsDropped(1);
+    }
+
+    internal ChannelReader<ManifestPulled> Reader => _channel.Reader;
+}
