@@ -18,11 +18,18 @@ public sealed record ManifestPushed(
 
 /// <summary>
 /// A manifest served to a GET (a HEAD transfers nothing and is not a pull); <c>Tag</c>
-/// is the tag it was asked for by, null when asked for by digest. Pulls are recorded
-/// in batches off the request path, so the last moment's pulls of a process that
-/// crashes are not published.
+/// is the tag it was asked for by, null when asked for by digest. Each pull has its
+/// own event id, actor and time, but pulls travel in <see cref="ManifestsPulled"/> batches.
 /// </summary>
 public sealed record ManifestPulled(string Repository, string Digest, string MediaType, string? Tag) : IntegrationEvent;
+
+/// <summary>
+/// The pulls one registry instance answered within a short window. Pulls are the hot
+/// path: one outbox row and one message per batch instead of per pull keeps them
+/// cheap at thousands a second. They are recorded off the request path, so the last
+/// moment's pulls of a process that crashes are not published.
+/// </summary>
+public sealed record ManifestsPulled(IReadOnlyList<ManifestPulled> Pulls) : IntegrationEvent;
 
 public sealed record ManifestDeleted(string Repository, string Digest, IReadOnlyList<string> EndedTags) : IntegrationEvent;
 

@@ -1,3 +1,4 @@
+using Berth.Contracts;
 using Berth.Contracts.Registry;
 using Berth.Data.Outbox;
 using Berth.Registry.Data;
@@ -8,9 +9,10 @@ namespace Berth.Registry.Services;
 
 /// <summary>
 /// Moves queued pull events into the outbox: whatever arrived within a short
-/// window (up to <see cref="MaxBatch"/>) in one transaction, so thousands of
-/// pulls a second cost a few writes a second. From the outbox on, pull events
-/// are delivered like every other event. On shutdown the queue is drained.
+/// window (up to <see cref="MaxBatch"/>) as one <see cref="ManifestsPulled"/>
+/// event, so thousands of pulls a second cost a few rows and messages a second.
+/// From the outbox on, they are delivered like every other event. On shutdown
+/// the queue is drained.
 /// </summary>
 public sealed class PullEventWriter(PullEventQueue queue, RegistryDb registryDb, RegistryMetrics metrics, ILogger<PullEventWriter> logger)
     : BackgroundService
@@ -52,7 +54,7 @@ public sealed class PullEventWriter(PullEventQueue queue, RegistryDb registryDb,
             {
                 await registryDb.WriteAsync(async db =>
                 {
-                    foreach (var pulled in batch) db.Publish(pulled);
+                    db.Publish(new ManifestsPulled([.. batch]) { Actor = EventActor.System });
                     await db.SaveChangesAsync(cancellationToken);
                 }, cancellationToken);
                 break;
