@@ -10,7 +10,7 @@ namespace Berth.EndToEnd.Tests;
 /// its own Server process (`--services auth|registry`) with its own PostgreSQL
 /// database, sharing nothing but RabbitMQ, Redis, the blob store and Auth's
 /// published keys; a Gateway in front. skopeo logs in, pushes and pulls
-/// through the Gateway, and the push's event reaches a consumer in this process.
+/// through the Gateway, and the push's and pulls' events reach a consumer in this process.
 /// </summary>
 [Collection(ContainerClientsCollection.Name)]
 public sealed class DistributedTopologyTests(TestImages images)
@@ -42,11 +42,19 @@ public sealed class DistributedTopologyTests(TestImages images)
             "--ReverseProxy:Clusters:auth:Destinations:server:Address", auth.BaseAddress.ToString());
 
         var pushed = new ConcurrentQueue<ManifestPushed>();
+        var pulled = new ConcurrentQueue<ManifestPulled>();
         var consumer = Bus.Factory.CreateUsingRabbitMq(rabbit =>
         {
             rabbit.Host(new Uri(broker.Url));
             rabbit.ReceiveEndpoint($"berth-distributed-{Guid.NewGuid():N}", endpoint =>
-                endpoint.Handler<ManifestPushed>(context => { pushed.Enqueue(context.Message); return Task.CompletedTask; }));
+            {
+                endpoint.Handler<ManifestPushed>(context => { pushed.Enqueue(context.Message); return Task.CompletedTask; });
+                endpoint.Handler<ManifestsPulled>(context =>
+                {
+                    foreach (var pull in context.Message.Pulls) pulled.Enqueue(pull);
+                    return Task.CompletedTask;
+                });
+            });
         });
         await consumer.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
         try
@@ -68,6 +76,13 @@ public sealed class DistributedTopologyTests(TestImages images)
             Assert.Equal(["1"], manifestPushed.Tags);
             Assert.Equal("admin", manifestPushed.Actor.Name);
             Assert.NotEmpty(manifestPushed.Layers);
+            // skopeo's pull (copy) and inspect each GET the manifest by tag; both pulls arrive, attributed to admin.
+            deadline = DateTime.UtcNow.AddSeconds(30);
+            while (pulled.Count(e => e.Repository == "admin/distributed") < 2 && DateTime.UtcNow < deadline) await Task.Delay(100);
+            var pulls = pulled.Where(e => e.Repository == "admin/distributed").ToList();
+            Assert.True(pulls.Count >= 2, $"{pulls.Count} pull events arrived");
+            Assert.All(pulls, p => Assert.Equal(("admin", stored), (p.Actor.Name, p.Digest)));
+            Assert.Contains(pulls, p => p.Tag == "1");
 
             // Without credentials the same pull is refused: tokens come from the Auth process, checked by the registries with its keys.
             var empty = images.Tools.Combine($"empty-{Guid.NewGuid():N}.json");
