@@ -61,6 +61,7 @@ public static class Topologies
             .WithEnvironment("Auth__DataDirectory", Path.Combine(dataDirectory, "auth"))
             .WithEnvironment("Auth__DatabaseProvider", "postgres")
             .WithEnvironment("Auth__ConnectionString", shared.AuthDatabase)
+            .WithEnvironment("Auth__Redis", shared.Redis)
             .WithEnvironment("Bus__Transport", "rabbitmq")
             .WithEnvironment("Bus__RabbitMqUrl", shared.RabbitMq)
             .WithHttpHealthCheck("/health");

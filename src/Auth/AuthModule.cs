@@ -36,6 +36,9 @@ public static class AuthModule
         // Hosted services start in order: the schema must exist before the outbox dispatcher reads it.
         services.AddHostedService<AuthInitializer>();
         services.AddOutboxDispatcher<AuthDbContext, AuthDb>();
+        services.AddHostedService<SigningKeySync>();
+        if (!string.IsNullOrEmpty(options.Redis))
+            services.AddSingleton(sp => new RedisSigningKeys(options.Redis, sp.GetRequiredService<ILogger<RedisSigningKeys>>()));
 
         services.AddSingleton<SigningKeyRing>();
         services.AddSingleton(sp => new TokenIssuer(sp.GetRequiredService<SigningKeyRing>(), sp.GetRequiredService<TimeProvider>(),

@@ -57,6 +57,14 @@ public sealed class AuthOptions
     [Range(1_000, 10_000_000)]
     public int PasswordHashIterations { get; set; } = Accounts.PasswordHasher.DefaultIterations;
 
+    /// <summary>
+    /// Redis (StackExchange.Redis configuration, e.g. "127.0.0.1:6379") for several Auth
+    /// instances: each shares its public signing keys there (read by registries) and
+    /// announces rotations, so the others pick up a new key at once instead of at their
+    /// next database check. Unset: instances converge through the database alone.
+    /// </summary>
+    public string? Redis { get; set; }
+
     public LdapOptions Ldap { get; set; } = new();
 
     public string ResolveConnectionString() =>

@@ -101,7 +101,11 @@ public static class RegistryModule
         }
         if (!string.IsNullOrEmpty(jwksUrl))
         {
-            services.AddSingleton(sp => new JwksKeySource(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, jwksUrl, sp.GetRequiredService<ILogger<JwksKeySource>>()));
+            // With Redis, the keys Auth shares there come first and its rotations are heard at once.
+            var redis = builder.Configuration.GetSection(RegistryOptions.SectionName).Get<RegistryOptions>()?.Redis;
+            services.AddSingleton(sp => new JwksKeySource(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, jwksUrl,
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<JwksKeySource>>(),
+                string.IsNullOrEmpty(redis) ? null : new RedisSigningKeys(redis, sp.GetRequiredService<ILogger<RedisSigningKeys>>())));
             services.AddHostedService(sp => sp.GetRequiredService<JwksKeySource>());
             services.TryAddSingleton<ITrustedKeySource>(sp => sp.GetRequiredService<JwksKeySource>());
         }
@@ -111,7 +115,7 @@ public static class RegistryModule
                 "Registry:Authentication is 'token' but no token keys are available: run the auth module in this process or set Tokens:JwksUrl");
             var settings = sp.GetRequiredService<IOptions<TokenSettings>>().Value;
             var clock = sp.GetRequiredService<TimeProvider>();
-            return new CachingTokenValidator(new TokenValidator(() => keys.Keys, clock, settings.Issuer, settings.Service), clock);
+            return new CachingTokenValidator(new TokenValidator(() => keys.Keys, clock, settings.Issuer, settings.Service, keys.TryLearnKeyAsync), clock);
         });
         services.AddSingleton<V2AccessGuard>();
     }

@@ -132,7 +132,7 @@ public sealed class TokenTests
     {
         var token = IssueFor("a", "pull");
         var restored = new SigningKeyRing(_clock);
-        foreach (var (id, pkcs8, created, until) in _keys.Export()) restored.Import(id, pkcs8, created, until, Lifetime);
+        restored.Synchronize(_keys.Export(), Lifetime);
         Assert.Equal(_keys.Active.KeyId, restored.Active.KeyId);
         Assert.True((await Validator(restored).ValidateAsync(token)).IsValid);
     }

@@ -26,7 +26,7 @@ public sealed class AuthInitializer(AuthDb authDb, SigningKeyStore keys, Passwor
         {
             await ModuleDatabaseSetup.MigrateAsync(db, "auth", logger, cancellationToken);
         }
-        await keys.LoadAsync(cancellationToken);
+        await keys.SyncAsync(cancellationToken);
         await CreateFirstAdminAsync(cancellationToken);
     }
 

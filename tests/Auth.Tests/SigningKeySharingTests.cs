@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Berth.Auth.Tokens;
+using Berth.TestSupport;
+using Microsoft.IdentityModel.JsonWebTokens;
+using StackExchange.Redis;
+
+namespace Berth.Auth.Tests;
+
+/// <summary>
+/// Several Auth instances on one database, and registries in other processes,
+/// after a key rotation: every instance signs with the new key and publishes it,
+/// through the database alone or at once through Redis, and registries accept
+/// tokens signed by it straight away, with or without Redis running.
+/// </summary>
+public sealed class SigningKeySharingTests
+{
+    /// <summary>The Redis key Auth writes its JWKS document to: what registries read.</summary>
+    private const string JwksKey = "berth:auth:jwks";
+
+    [Fact]
+    public async Task Without_redis_a_rotation_on_one_instance_reaches_the_other_through_the_database()
+    {
+        using var data = new TempDirectory("berth-keys-db");
+        await using var a = await StartAuthAsync(data.Path);
+        await using var b = await StartAuthAsync(data.Path);
+        var before = await KeyIdOfTokenAsync(b);
+        Assert.Equal(before, await KeyIdOfTokenAsync(a));
+
+        var rotated = await RotateAsync(a);
+
+        Assert.NotEqual(before, rotated);
+        Assert.True(await WaitUntilAsync(async () => (await JwksKeyIdsAsync(b)).Contains(rotated), SigningKeySync.Period + TimeSpan.FromSeconds(5)),
+            "b's JWKS never listed the key a rotated to");
+        Assert.Equal(rotated, await KeyIdOfTokenAsync(b));
+        // Tokens b signed before still verify: the old key stays published until they expire.
+        Assert.Contains(before, await JwksKeyIdsAsync(b));
+    }
+
+    [SkippableFact]
+    public async Task With_redis_the_other_instance_signs_with_the_new_key_within_two_seconds()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var data = new TempDirectory("berth-keys-redis");
+        await using var a = await StartAuthAsync(data.Path, "--Auth:Redis", redis.Configuration);
+        await using var b = await StartAuthAsync(data.Path, "--Auth:Redis", redis.Configuration);
+        await AssertRotationReachesAtOnceAsync(a, b, redis);
+    }
+
+    [SkippableFact]
+    public async Task With_redis_and_postgresql_the_other_instance_signs_with_the_new_key_within_two_seconds()
+    {
+        var postgres = RequiredServer.Postgres();
+        await using var database = await TemporaryPostgresDatabase.CreateAsync(postgres, "berth_auth");
+        await using var redis = await RedisServer.StartAsync();
+        using var data = new TempDirectory("berth-keys-pg");
+        string[] args = ["--Auth:DatabaseProvider", "postgres", "--Auth:ConnectionString", database.ConnectionString, "--Auth:Redis", redis.Configuration];
+        await using var a = await StartAuthAsync(data.Combine("a"), args);
+        await using var b = await StartAuthAsync(data.Combine("b"), args);
+        await AssertRotationReachesAtOnceAsync(a, b, redis);
+    }
+
+    [SkippableFact]
+    public async Task A_registry_reading_keys_from_redis_accepts_a_token_signed_by_a_key_rotated_a_moment_ago()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var data = new TempDirectory("berth-keys-registry");
+        await using var auth = await StartAuthAsync(data.Combine("auth"), "--Auth:Redis", redis.Configuration);
+        // Its JWKS endpoint answers nothing: whatever key this registry trusts came through Redis.
+        var nowhere = $"http://127.0.0.1:{LoopbackPorts.Free()}/v2/auth/jwks";
+        await using var registry = await StartRegistryAsync(data.Combine("registry"), auth,
+            "--Registry:Redis", redis.Configuration, "--Tokens:JwksUrl", nowhere);
+
+        Assert.Equal(HttpStatusCode.OK, await PingAsync(registry, await TokenAsync(auth)));
+        var rotated = await RotateAsync(auth);
+        var fresh = await TokenAsync(auth);
+        Assert.Equal(rotated, new JsonWebToken(fresh).Kid);
+        Assert.Equal(HttpStatusCode.OK, await PingAsync(registry, fresh));
+    }
+
+    [SkippableFact]
+    public async Task A_registry_asks_auth_for_a_key_it_does_not_know_when_redis_has_none()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var data = new TempDirectory("berth-keys-unknown");
+        // Auth shares nothing in Redis: the registry finds no document there and reads Auth's JWKS endpoint.
+        await using var auth = await StartAuthAsync(data.Combine("auth"));
+        await using var registry = await StartRegistryAsync(data.Combine("registry"), auth, "--Registry:Redis", redis.Configuration);
+
+        Assert.Equal(HttpStatusCode.OK, await PingAsync(registry, await TokenAsync(auth)));
+        await RotateAsync(auth);
+        // Announced nowhere and 30 s before the next scheduled read: accepted because the unknown key id was looked up.
+        Assert.Equal(HttpStatusCode.OK, await PingAsync(registry, await TokenAsync(auth)));
+        // A key id nobody has stays refused (and is looked up at most every 5 s).
+        var forged = ForgedWithUnknownKey(await TokenAsync(auth));
+        Assert.Equal(HttpStatusCode.Unauthorized, await PingAsync(registry, forged));
+    }
+
+    [SkippableFact]
+    public async Task With_redis_down_auth_issues_and_rotates_and_the_registry_falls_back_to_the_jwks_endpoint()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var data = new TempDirectory("berth-keys-outage");
+        await using var auth = await StartAuthAsync(data.Combine("auth"), "--Auth:Redis", redis.Configuration);
+        await using var registry = await StartRegistryAsync(data.Combine("registry"), auth, "--Registry:Redis", redis.Configuration);
+        Assert.Equal(HttpStatusCode.OK, await PingAsync(registry, await TokenAsync(auth)));
+
+        await redis.KillAsync();
+
+        var rotated = await RotateAsync(auth);
+        var fresh = await TokenAsync(auth);
+        Assert.Equal(rotated, new JsonWebToken(fresh).Kid);
+        Assert.Contains(rotated, await JwksKeyIdsAsync(auth));
+        Assert.Equal(HttpStatusCode.OK, await PingAsync(registry, fresh));
+    }
+
+    /// <summary>
+    /// b started moments ago, so its first scheduled database check is about 10 s away:
+    /// picking the key up within 2 s means the announcement over Redis woke it.
+    /// </summary>
+    private static async Task AssertRotationReachesAtOnceAsync(RunningApp a, RunningApp b, RedisServer redis)
+    {
+        var before = await KeyIdOfTokenAsync(b);
+        var rotated = await RotateAsync(a);
+        var clock = Stopwatch.StartNew();
+        Assert.True(await WaitUntilAsync(async () => (await JwksKeyIdsAsync(b)).Contains(rotated), TimeSpan.FromSeconds(2)),
+            "b's JWKS did not list the rotated key within 2 s");
+        Assert.True(clock.Elapsed < SigningKeySync.Period);
+        Assert.Equal(rotated, await KeyIdOfTokenAsync(b));
+        Assert.Contains(before, await JwksKeyIdsAsync(b));
+
+        using var client = await ConnectionMultiplexer.ConnectAsync(redis.Configuration);
+        var shared = (string?)await client.GetDatabase().StringGetAsync(JwksKey);
+        Assert.NotNull(shared);
+        Assert.Contains(rotated, KeyIds(shared));
+        Assert.Contains(before, KeyIds(shared));
+    }
+
+    private static Task<RunningApp> StartAuthAsync(string dataDirectory, params string[] args) =>
+        BerthHosts.StartSecuredServerAsync(dataDirectory, ["--services", "auth", .. args]);
+
+    private static Task<RunningApp> StartRegistryAsync(string dataDirectory, RunningApp auth, params string[] args) =>
+        BerthHosts.StartSecuredServerAsync(dataDirectory,
+            ["--services", "registry", "--Registry:Authentication", "token", "--Registry:AuthUrl", auth.BaseAddress.ToString(), .. args]);
+
+    private static async Task<string> RotateAsync(RunningApp auth)
+    {
+        using var admin = RegistryLogin.WithBasic(auth.CreateClient(), "admin", BerthHosts.AdminPassword);
+        var (status, body) = await RegistryLogin.CallAsync(admin, HttpMethod.Post, "/api/v1/signingkeys/rotate");
+        Assert.True(status == HttpStatusCode.OK, $"rotate: {status} {body}");
+        return body!.Value.GetProperty("keyId").GetString()!;
+    }
+
+    private static async Task<string> TokenAsync(RunningApp auth)
+    {
+        using var http = auth.CreateClient();
+        return await RegistryLogin.TokenAsync(http, "admin", BerthHosts.AdminPassword);
+    }
+
+    private static async Task<string> KeyIdOfTokenAsync(RunningApp auth) => new JsonWebToken(await TokenAsync(auth)).Kid;
+
+    private static async Task<List<string>> JwksKeyIdsAsync(RunningApp auth)
+    {
+        using var http = auth.CreateClient();
+        return KeyIds(await http.GetStringAsync("/v2/auth/jwks"));
+    }
+
+    private static List<string> KeyIds(string jwks) =>
+        [.. JsonDocument.Parse(jwks).RootElement.GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("kid").GetString()!)];
+
+    /// <summary>GET /v2/ on the registry with the token: 200 when it accepts the token, 401 when not.</summary>
+    private static async Task<HttpStatusCode> PingAsync(RunningApp registry, string token)
+    {
+        using var http = registry.CreateClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.GetAsync("/v2/");
+        return response.StatusCode;
+    }
+
+    /// <summary>The token's payload and signature under a header naming a key no one has.</summary>
+    private static string ForgedWithUnknownKey(string token)
+    {
+        var parts = token.Split('.');
+        var header = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode("""{"alg":"ES256","kid":"no-such-key-000","typ":"JWT"}""");
+        return $"{header}.{parts[1]}.{parts[2]}";
+    }
+
+    private static async Task<bool> WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < timeout)
+        {
+            if (await condition()) return true;
+            await Task.Delay(100);
+        }
+        return await condition();
+    }
+}
