@@ -6,10 +6,9 @@ namespace Berth.Access;
 
 /// <summary>
 /// The token signing keys Auth publishes, for a registry that runs without the Auth
-/// module in its process. Read from Redis when the registry has it (Auth shares its
-/// JWKS document there), from Auth's JWKS endpoint otherwise or when Redis has none.
-/// Read again every 30 seconds, at once when Auth announces a rotation, and when a
-/// token names a key not known yet, so a freshly rotated key is accepted at once.
+/// module in its process, read from Auth's JWKS endpoint: every 30 seconds, at once
+/// when Auth announces a rotation over Redis (when the registry has Redis), and when
+/// a token names a key not known yet, so a freshly rotated key is accepted at once.
 /// </summary>
 public sealed class JwksKeySource(HttpClient http, string jwksUrl, TimeProvider clock, ILogger<JwksKeySource> logger, RedisSigningKeys? shared = null)
     : BackgroundService, ITrustedKeySource
@@ -60,6 +59,7 @@ public sealed class JwksKeySource(HttpClient http, string jwksUrl, TimeProvider 
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                if (shared is not null) await shared.ListenAsync();
                 var announced = shared?.NextAnnouncement;
                 await _reading.WaitAsync(stoppingToken);
                 try { await ReadAsync(stoppingToken); }
@@ -81,7 +81,7 @@ public sealed class JwksKeySource(HttpClient http, string jwksUrl, TimeProvider 
     {
         try
         {
-            var json = (shared is null ? null : await shared.ReadJwksAsync()) ?? await http.GetStringAsync(jwksUrl, cancellationToken);
+            var json = await http.GetStringAsync(jwksUrl, cancellationToken);
             _keys = [.. new JsonWebKeySet(json).GetSigningKeys()];
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

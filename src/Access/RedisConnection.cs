@@ -9,13 +9,15 @@ namespace Berth.Access;
 /// </summary>
 public static class RedisConnection
 {
-    public static Task<ConnectionMultiplexer> ConnectAsync(string configuration)
+    public static Task<ConnectionMultiplexer> ConnectAsync(string configuration) => ConnectionMultiplexer.ConnectAsync(Options(configuration));
+
+    public static ConfigurationOptions Options(string configuration)
     {
         var options = ConfigurationOptions.Parse(configuration);
         options.AbortOnConnectFail = false;
         options.ConnectTimeout = options.SyncTimeout = options.AsyncTimeout = 2000;
         options.BacklogPolicy = BacklogPolicy.FailFast;
         options.ReconnectRetryPolicy = new LinearRetry(1000);
-        return ConnectionMultiplexer.ConnectAsync(options);
+        return options;
     }
 }

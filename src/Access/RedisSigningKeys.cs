@@ -4,21 +4,17 @@ using StackExchange.Redis;
 namespace Berth.Access;
 
 /// <summary>
-/// Auth's public signing keys shared through Redis. Auth writes its JWKS document
-/// under one key and announces rotations on one channel; registries read the key
-/// instead of calling Auth, and they and the other Auth instances look again as
-/// soon as a rotation is announced. Redis is a shortcut, never a dependency: while
-/// it is away every call reports nothing (one warning per outage), and callers go
-/// on with the database (Auth) or the JWKS endpoint (registries).
+/// Signing key rotations announced through Redis: Auth publishes on one channel,
+/// and registries and the other Auth instances read the keys again as soon as they
+/// hear it. Only the announcement travels through Redis; the keys themselves come
+/// from Auth's database (Auth) or its JWKS endpoint (registries), because whoever
+/// could write a key document into Redis could otherwise mint tokens. Redis is a
+/// shortcut, never a dependency: while it is away announcements are lost (one
+/// warning per outage), and callers fall back on their periodic reads.
 /// </summary>
 public sealed class RedisSigningKeys(string configuration, ILogger<RedisSigningKeys> logger) : IDisposable
 {
-    private static readonly RedisKey JwksKey = "berth:auth:jwks";
     private static readonly RedisChannel ChangedChannel = RedisChannel.Literal("berth:auth:keys-changed");
-
-    // Auth rewrites the document every few seconds; when no Auth instance does any
-    // more, it expires and registries ask the JWKS endpoint rather than trust it.
-    private static readonly TimeSpan JwksLifetime = TimeSpan.FromMinutes(2);
 
     private readonly SemaphoreSlim _connecting = new(1, 1);
     private ConnectionMultiplexer? _redis;
@@ -32,12 +28,8 @@ public sealed class RedisSigningKeys(string configuration, ILogger<RedisSigningK
     /// </summary>
     public Task NextAnnouncement => Volatile.Read(ref _nextAnnouncement).Task;
 
-    /// <summary>The JWKS document Auth last shared, or null when there is none or Redis is away.</summary>
-    public Task<string?> ReadJwksAsync() =>
-        TryAsync("read the signing keys", async redis => (string?)await redis.GetDatabase().StringGetAsync(JwksKey));
-
-    public Task WriteJwksAsync(string jwks) =>
-        TryAsync("share the signing keys", async redis => (object?)await redis.GetDatabase().StringSetAsync(JwksKey, jwks, JwksLifetime));
+    /// <summary>Subscribes to announcements unless already subscribed (Redis may have been away until now); cheap once it is.</summary>
+    public Task ListenAsync() => TryAsync("listen for key rotations", _ => Task.FromResult<object?>(null));
 
     public Task AnnounceRotationAsync() =>
         TryAsync("announce the key rotation", async redis => (object?)await redis.GetSubscriber().PublishAsync(ChangedChannel, "rotated"));

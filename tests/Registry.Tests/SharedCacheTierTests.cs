@@ -120,7 +120,8 @@ public sealed class SharedCacheTierTests
         using var secondTier = await TrustedTierAsync(redis);
         var first = new RegistryCache(new MemoryCache(new MemoryCacheOptions { SizeLimit = 1 << 20 }), firstTier);
         var second = new RegistryCache(new MemoryCache(new MemoryCacheOptions { SizeLimit = 1 << 20 }), secondTier);
-        var view = new ManifestView(11, 5, "sha256:" + new string('a', 64), "application/vnd.oci.image.manifest.v1+json", "{}"u8.ToArray(), null, DateTime.UtcNow);
+        var content = "{\"schemaVersion\":2}"u8.ToArray();
+        var view = new ManifestView(11, 5, Oci.Digest.Compute(content).ToString(), "application/vnd.oci.image.manifest.v1+json", content, null, DateTime.UtcNow);
 
         var (missed, read) = await first.ReadSharedManifestAsync(5, "latest", first.ManifestStamp(5, "latest"));
         Assert.Null(missed);
@@ -137,6 +138,50 @@ public sealed class SharedCacheTierTests
         first.RemoveManifest(5, "latest");
         await EventuallyAsync(() => second.GetManifest(5, "latest") is null, "the second instance kept its copy after the first removed the key");
         Assert.Null((await second.ReadSharedManifestAsync(5, "latest", second.ManifestStamp(5, "latest"))).View);
+    }
+
+    [SkippableFact]
+    public async Task A_planted_or_mismatched_shared_manifest_is_a_miss_not_an_answer()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var tier = await TrustedTierAsync(redis);
+        var cache = new RegistryCache(new MemoryCache(new MemoryCacheOptions { SizeLimit = 1 << 20 }), tier);
+        var content = "{\"schemaVersion\":2,\"layers\":[]}"u8.ToArray();
+        var digest = Oci.Digest.Compute(content).ToString();
+        var honest = new ManifestView(3, 9, digest, "application/vnd.oci.image.manifest.v1+json", content, null, DateTime.UtcNow);
+
+        // Content that does not hash to its digest, another repository's copy, another digest's copy.
+        await PlantAsync(tier, "m\n9\nlatest", honest with { Content = "{\"evil\":1}"u8.ToArray() });
+        await PlantAsync(tier, "m\n9\nv2", honest with { RepositoryId = 10 });
+        await PlantAsync(tier, "m\n9\nsha256:" + new string('f', 64), honest);
+        await PlantAsync(tier, "m\n9\nv3", honest);
+
+        Assert.Null((await cache.ReadSharedManifestAsync(9, "latest", cache.ManifestStamp(9, "latest"))).View);
+        Assert.Null((await cache.ReadSharedManifestAsync(9, "v2", cache.ManifestStamp(9, "v2"))).View);
+        var otherDigest = "sha256:" + new string('f', 64);
+        Assert.Null((await cache.ReadSharedManifestAsync(9, otherDigest, cache.ManifestStamp(9, otherDigest))).View);
+        Assert.Null(cache.GetManifest(9, "latest"));
+        Assert.Equal(digest, (await cache.ReadSharedManifestAsync(9, "v3", cache.ManifestStamp(9, "v3"))).View?.Digest);
+    }
+
+    [SkippableFact]
+    public async Task After_its_subscription_is_cut_an_instance_trusts_again_only_once_it_hears_invalidations()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var listener = await TrustedTierAsync(redis);
+        using var writer = await TrustedTierAsync(redis);
+        var heard = new List<string>();
+        listener.Invalidated += key => { lock (heard) heard.Add(key); };
+
+        // Only the pub/sub connections drop; commands keep working.
+        using (var raw = await ConnectionMultiplexer.ConnectAsync(redis.Configuration + ",allowAdmin=true"))
+            await raw.GetDatabase().ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+        await Task.Delay(200);
+        await EventuallyAsync(() => listener.Trusted && writer.Trusted, "the instances never trusted their caches again", TimeSpan.FromSeconds(20));
+
+        writer.Announce("m\n4\nlatest");
+        await EventuallyAsync(() => { lock (heard) return heard.Contains("m\n4\nlatest"); },
+            "an instance trusted its cache again without hearing invalidations");
     }
 
     [Fact]
@@ -161,6 +206,13 @@ public sealed class SharedCacheTierTests
         Assert.Null(SharedCacheCodec.DecodeManifest([]));
         Assert.Null(SharedCacheCodec.DecodeTagList([1, 0xff, 0xff, 0xff, 0x7f]));
         Assert.Null(SharedCacheCodec.DecodeTagList([1, 2, 0, 0, 0, 3, (byte)'a']));
+    }
+
+    /// <summary>Puts a copy in the shared tier as an instance would after reading the database.</summary>
+    private static async Task PlantAsync(RedisCacheTier tier, string key, ManifestView view)
+    {
+        tier.Store(key, SharedCacheCodec.EncodeManifest(view), await tier.ReadAsync(key));
+        Assert.NotNull((await tier.ReadAsync(key)).Value);
     }
 
     private static async Task<RedisCacheTier> TrustedTierAsync(RedisServer redis)

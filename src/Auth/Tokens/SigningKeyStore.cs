@@ -10,8 +10,8 @@ namespace Berth.Auth.Tokens;
 /// Keeps the key ring's private keys in the Auth database, so tokens issued
 /// before a restart still verify after it, rotation (an admin call) is saved
 /// before the new key signs anything, and every Auth instance on the database
-/// converges on the same keys (<see cref="SyncAsync"/>). With Redis, the public
-/// keys are shared there too after each change, and rotations announced.
+/// converges on the same keys (<see cref="SyncAsync"/>). With Redis, rotations
+/// are announced there so the others read the keys at once.
 /// </summary>
 public sealed class SigningKeyStore(
     AuthDb authDb, SigningKeyRing ring, IOptions<TokenSettings> settings, ILogger<SigningKeyStore> logger, RedisSigningKeys? shared = null)
@@ -41,7 +41,6 @@ public sealed class SigningKeyStore(
         {
             _gate.Release();
         }
-        if (shared is not null) await shared.WriteJwksAsync(ring.ToJwks());
     }
 
     /// <summary>Starts signing with a new key; the old one verifies until its last token expires.</summary>
@@ -58,12 +57,8 @@ public sealed class SigningKeyStore(
         {
             _gate.Release();
         }
-        if (shared is not null)
-        {
-            // The document before the announcement: whoever it wakes reads the new key.
-            await shared.WriteJwksAsync(ring.ToJwks());
-            await shared.AnnounceRotationAsync();
-        }
+        // Saved before announced: whoever the announcement wakes reads the new key.
+        if (shared is not null) await shared.AnnounceRotationAsync();
         logger.LogInformation("Rotated the token signing key; signing with {KeyId}", key.KeyId);
         return key.KeyId;
     }

@@ -19,6 +19,7 @@ public sealed class SigningKeySync(SigningKeyStore store, TimeProvider clock, IL
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // The first sync ran before start-up finished (AuthInitializer): this loop starts by waiting.
+        if (shared is not null) await shared.ListenAsync();
         var announced = shared?.NextAnnouncement;
         try
         {
@@ -28,6 +29,7 @@ public sealed class SigningKeySync(SigningKeyStore store, TimeProvider clock, IL
                 await (announced is null ? due : Task.WhenAny(announced, due));
                 stoppingToken.ThrowIfCancellationRequested();
                 // Taken before reading the database: a rotation announced during the read wakes the next wait at once.
+                if (shared is not null) await shared.ListenAsync();
                 announced = shared?.NextAnnouncement;
                 try
                 {

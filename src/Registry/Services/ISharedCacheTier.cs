@@ -31,6 +31,13 @@ public interface ISharedCacheTier
 
     /// <summary>Offers a value for the shared store; kept only if <paramref name="read"/>'s version is still current.</summary>
     void Store(string key, byte[] value, SharedRead read);
+
+    /// <summary>
+    /// How long an instance may keep a copy in memory (null: as long as it likes). A
+    /// writer cut off from the others cannot announce its writes; this bounds how long
+    /// they may serve what it replaced.
+    /// </summary>
+    TimeSpan? EntryLifetime { get; }
 }
 
 /// <summary>A shared store's answer: the copy (null on a miss) and an opaque version to fill with.</summary>
@@ -54,4 +61,6 @@ public sealed class SingleInstanceTier : ISharedCacheTier
     public ValueTask<SharedRead> ReadAsync(string key) => ValueTask.FromResult(SharedRead.Unavailable);
 
     public void Store(string key, byte[] value, SharedRead read) { }
+
+    public TimeSpan? EntryLifetime => null;
 }

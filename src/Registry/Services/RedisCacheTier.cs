@@ -1,3 +1,4 @@
+using Berth.Access;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
@@ -23,8 +24,19 @@ public sealed class RedisCacheTier : ISharedCacheTier, IDisposable
     private static readonly RedisKey EpochKey = "berth:registry:cache-epoch";
     private static readonly RedisChannel Channel = RedisChannel.Literal("berth:registry:cache-invalidations");
 
-    /// <summary>Copies and version counters expire so abandoned epochs and cold keys clean themselves up.</summary>
-    private static readonly TimeSpan EntryLifetime = TimeSpan.FromHours(1);
+    /// <summary>
+    /// Copies, in Redis and in each instance's memory, live this long at most. An
+    /// instance cut off from Redis cannot announce its writes; the others may serve
+    /// what those writes replaced until it reconnects (its new epoch resets them) or,
+    /// if it never does, until their copies expire.
+    /// </summary>
+    private static readonly TimeSpan CopyLifetime = TimeSpan.FromSeconds(30);
+
+    /// <summary>Version counters outlive every copy (and every fill prepared against one), then clean themselves up.</summary>
+    private static readonly TimeSpan VersionLifetime = TimeSpan.FromHours(1);
+
+    /// <summary>How long re-establishing waits to hear its own reset through the subscription.</summary>
+    private static readonly TimeSpan ResetEchoTimeout = TimeSpan.FromSeconds(2);
 
     /// <summary>A shared read is a shortcut: rather the database than a stalled pull.</summary>
     private static readonly TimeSpan ReadTimeout = TimeSpan.FromMilliseconds(250);
@@ -41,7 +53,7 @@ public sealed class RedisCacheTier : ISharedCacheTier, IDisposable
         local p = ARGV[1] .. e .. ':'
         local v = redis.call('GET', p .. 'v:' .. ARGV[2]) or '0'
         if e .. ':' .. v ~= ARGV[4] then return 0 end
-        redis.call('SET', p .. 'c:' .. ARGV[2], ARGV[3], 'EX', ARGV[5])
+        redis.call('SET', p .. 'c:' .. ARGV[2], ARGV[3], 'PX', ARGV[5])
         return 1
         """;
 
@@ -64,31 +76,40 @@ public sealed class RedisCacheTier : ISharedCacheTier, IDisposable
     private readonly ConnectionMultiplexer _redis;
     private readonly ILogger<RedisCacheTier> _logger;
     private readonly Lock _trustGate = new();
+    private readonly CancellationTokenSource _disposed = new();
     private volatile bool _trusted;
+
+    /// <summary>Moves on with every lost connection: trust won before a loss is not granted after it.</summary>
+    private long _connectionGeneration;
+
     private Task _establishing = Task.CompletedTask;
+    private (string Nonce, TaskCompletionSource Heard)? _awaitedReset;
 
     public RedisCacheTier(string configuration, ILogger<RedisCacheTier> logger)
     {
         _logger = logger;
-        var options = ConfigurationOptions.Parse(configuration);
-        // Start without Redis if need be: the registry serves from the database meanwhile.
-        options.AbortOnConnectFail = false;
-        options.ConnectTimeout = 2000;
-        options.SyncTimeout = 2000;
-        options.AsyncTimeout = 2000;
-        options.ReconnectRetryPolicy = new LinearRetry(500);
-        _redis = ConnectionMultiplexer.Connect(options);
+        // Commands fail at once while disconnected (no backlog): an invalidation that
+        // cannot be sent must not wait in a queue while the others serve what it would drop.
+        _redis = ConnectionMultiplexer.Connect(RedisConnection.Options(configuration));
         _redis.ConnectionFailed += (_, e) => Distrust($"connection failed: {e.FailureType}");
         _redis.ConnectionRestored += (_, _) => Establish();
         _redis.GetSubscriber().Subscribe(Channel, (_, message) =>
         {
             if (!message.HasValue) return;
             var key = message.ToString();
-            if (key == ResetMessage) Reset?.Invoke();
-            else Invalidated?.Invoke(key);
+            if (!key.StartsWith(ResetMessage, StringComparison.Ordinal))
+            {
+                Invalidated?.Invoke(key);
+                return;
+            }
+            Reset?.Invoke();
+            if (_awaitedReset is { } awaited && key.AsSpan(ResetMessage.Length).SequenceEqual(awaited.Nonce)) awaited.Heard.TrySetResult();
         });
-        if (_redis.IsConnected) Establish();
+        Establish();
     }
+
+    /// <summary>How long a copy may be kept: bounds what a writer that could not announce leaves stale elsewhere.</summary>
+    public TimeSpan? EntryLifetime => CopyLifetime;
 
     public bool Trusted => _trusted;
 
@@ -101,7 +122,7 @@ public sealed class RedisCacheTier : ISharedCacheTier, IDisposable
         try
         {
             _redis.GetDatabase().ScriptEvaluate(InvalidateScript, [EpochKey],
-                [Prefix, key, Channel.ToString(), (long)EntryLifetime.TotalSeconds], CommandFlags.FireAndForget);
+                [Prefix, key, Channel.ToString(), (long)VersionLifetime.TotalSeconds], CommandFlags.FireAndForget);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -130,7 +151,7 @@ public sealed class RedisCacheTier : ISharedCacheTier, IDisposable
         try
         {
             _redis.GetDatabase().ScriptEvaluate(StoreScript, [EpochKey],
-                [Prefix, key, value, read.Version, (long)EntryLifetime.TotalSeconds], CommandFlags.FireAndForget);
+                [Prefix, key, value, read.Version, (long)CopyLifetime.TotalMilliseconds], CommandFlags.FireAndForget);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -140,41 +161,75 @@ public sealed class RedisCacheTier : ISharedCacheTier, IDisposable
 
     private void Distrust(string why)
     {
-        if (!_trusted) return;
-        _trusted = false;
+        bool wasTrusted;
+        lock (_trustGate)
+        {
+            _connectionGeneration++;
+            wasTrusted = _trusted;
+            _trusted = false;
+        }
+        if (!wasTrusted) return;
         _logger.LogWarning("Cache coherence lost ({Reason}); answering from the database until Redis is back", why);
         Reset?.Invoke();
+        Establish();
     }
 
     /// <summary>
-    /// Trusts the cache again once a new epoch is started: shared copies from before
-    /// may have missed invalidations this or another instance could not send, and so
-    /// may this instance's memory (cleared here) and the others' (cleared on the reset message).
+    /// Trusts the cache again once both connections work: a new epoch is started
+    /// (shared copies from before may have missed invalidations this or another
+    /// instance could not send) with a reset message carrying a nonce, and trust
+    /// comes only when that message has come back through this instance's own
+    /// subscription, so invalidations are being heard again. The reset clears this
+    /// instance's memory and the others'. A connection lost meanwhile voids the attempt.
     /// </summary>
     private void Establish()
     {
         lock (_trustGate)
         {
-            if (!_establishing.IsCompleted) return;
-            _establishing = Task.Run(async () =>
-            {
-                while (!_trusted && _redis.IsConnected)
-                {
-                    try
-                    {
-                        await _redis.GetDatabase().ScriptEvaluateAsync(NewEpochScript, [EpochKey], [Channel.ToString(), ResetMessage]);
-                        Reset?.Invoke();
-                        _trusted = true;
-                        _logger.LogInformation("Cache coherence over Redis established");
-                    }
-                    catch (Exception e) when (e is RedisException or TimeoutException)
-                    {
-                        await Task.Delay(500);
-                    }
-                }
-            });
+            if (!_establishing.IsCompleted || _disposed.IsCancellationRequested) return;
+            _establishing = Task.Run(EstablishAsync);
         }
     }
 
-    public void Dispose() => _redis.Dispose();
+    private async Task EstablishAsync()
+    {
+        while (!_trusted && !_disposed.IsCancellationRequested)
+        {
+            long generation;
+            lock (_trustGate) generation = _connectionGeneration;
+            var nonce = Guid.NewGuid().ToString("N");
+            var heard = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _awaitedReset = (nonce, heard);
+            try
+            {
+                await _redis.GetDatabase().ScriptEvaluateAsync(NewEpochScript, [EpochKey], [Channel.ToString(), ResetMessage + nonce]);
+                await heard.Task.WaitAsync(ResetEchoTimeout, _disposed.Token);
+                lock (_trustGate)
+                {
+                    if (generation != _connectionGeneration) continue;
+                    _trusted = true;
+                }
+                _logger.LogInformation("Cache coherence over Redis established");
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                try { await Task.Delay(500, _disposed.Token); } catch (OperationCanceledException) { return; }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            finally
+            {
+                _awaitedReset = null;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _disposed.Cancel();
+        _redis.Dispose();
+        _disposed.Dispose();
+    }
 }

@@ -60,7 +60,8 @@ public sealed class RegistryCache
     {
         var key = ManifestKey(repositoryId, reference);
         var read = await _tier.ReadAsync(key);
-        if (read.Value is null || SharedCacheCodec.DecodeManifest(read.Value) is not { } view) return (null, read);
+        if (read.Value is null || SharedCacheCodec.DecodeManifest(read.Value) is not { } view || !Consistent(view, repositoryId, reference))
+            return (null, read);
         Fill(key, view, ManifestSize(view), stamp);
         return (view, read);
     }
@@ -71,6 +72,17 @@ public sealed class RegistryCache
         Fill(key, view, ManifestSize(view), stamp);
         if (read.Version is not null) _tier.Store(key, SharedCacheCodec.EncodeManifest(view), read);
     }
+
+    /// <summary>
+    /// A shared copy is served only if it is what its key promises: this repository's,
+    /// the asked-for digest when asked by digest, and content that hashes to its digest.
+    /// A damaged or planted copy is a miss, not an answer.
+    /// </summary>
+    private static bool Consistent(ManifestView view, long repositoryId, string reference) =>
+        view.RepositoryId == repositoryId
+        && (!reference.Contains(':') || reference == view.Digest)
+        && Oci.Digest.TryParse(view.Digest, out var digest)
+        && Oci.Digest.Compute(view.Content, digest.Value.Algorithm) == digest.Value;
 
     private static long ManifestSize(ManifestView view) => view.Content.Length + 256;
 
@@ -118,7 +130,7 @@ public sealed class RegistryCache
     private void Fill<T>(string key, T value, long size, long stamp)
     {
         if (!_tier.Trusted) return;
-        _memory.Set(key, value, new MemoryCacheEntryOptions { Size = size });
+        _memory.Set(key, value, new MemoryCacheEntryOptions { Size = size, AbsoluteExpirationRelativeToNow = _tier.EntryLifetime });
         // Set, then check: a removal that ran before the Set has bumped the generation
         // by now, and one that runs after it removes the entry itself.
         if (Interlocked.Read(ref Generation(key)) != stamp || !_tier.Trusted) _memory.Remove(key);
