@@ -10,7 +10,9 @@ namespace Berth.Data.Outbox;
 /// Publishes a module's outbox rows in the order they were written and marks
 /// them sent. It wakes when a write commits and polls as a fallback, so an
 /// event whose publish failed (or whose process died) is sent again later:
-/// delivery is at least once.
+/// delivery is at least once. On PostgreSQL several instances share the
+/// database, so each claims its batch (row locks that the others skip) and no
+/// two publish the same rows; a SQLite file has one process.
 /// </summary>
 public sealed class OutboxDispatcher<TContext>(
     Func<TContext> openContext,
@@ -19,7 +21,8 @@ public sealed class OutboxDispatcher<TContext>(
     ILogger<OutboxDispatcher<TContext>> logger) : BackgroundService
     where TContext : DbContext
 {
-    private const int BatchSize = 500;
+    /// <summary>A row can be a large batch of pulls: a batch of them must fit comfortably in memory.</summary>
+    private const int BatchSize = 100;
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan KeepSent = TimeSpan.FromHours(1);
     private static readonly TimeSpan PurgeEvery = TimeSpan.FromMinutes(1);
@@ -27,6 +30,7 @@ public sealed class OutboxDispatcher<TContext>(
     private static readonly Dictionary<string, Type> EventTypes = typeof(IntegrationEvent).Assembly.GetTypes()
         .Where(t => t.IsSubclassOf(typeof(IntegrationEvent)) && !t.IsAbstract)
         .ToDictionary(t => t.FullName!, StringComparer.Ordinal);
+    private static readonly string[] KnownTypes = [.. EventTypes.Keys];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -57,14 +61,14 @@ public sealed class OutboxDispatcher<TContext>(
     /// many rows it sent. A publish that fails stops the batch: the rows before it
     /// are marked sent, it and the rest are retried later. A crash between publish
     /// and save sends those rows again (at least once; consumers de-duplicate).
+    /// On PostgreSQL the batch is claimed in a transaction that lasts until the
+    /// save: another dispatcher on the same database skips those rows.
     /// </summary>
     public async Task<int> DispatchBatchAsync(CancellationToken cancellationToken)
     {
         await using var db = openContext();
-        var known = EventTypes.Keys.ToList();
-        // Rows of types this build does not know (written by a newer version) are left for that version, not retried here.
-        var batch = await db.Set<OutboxMessage>().Where(m => m.SentAt == null && known.Contains(m.Type))
-            .OrderBy(m => m.OccurredAt).ThenBy(m => m.Id).Take(BatchSize).ToListAsync(cancellationToken);
+        await using var claim = db.Database.IsNpgsql() ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        var batch = await (claim is null ? Unsent(db) : Claim(db)).ToListAsync(cancellationToken);
         var sent = 0;
         try
         {
@@ -81,10 +85,29 @@ public sealed class OutboxDispatcher<TContext>(
         {
             // Keep what was sent and the failed row's attempt count, even when the publish failed or we are stopping.
             await db.SaveChangesAsync(CancellationToken.None);
+            if (claim is not null) await claim.CommitAsync(CancellationToken.None);
         }
         await PurgeSentAsync(db, cancellationToken);
         return sent;
     }
+
+    // Rows of types this build does not know (written by a newer version) are left for that version, not retried here.
+    private static IQueryable<OutboxMessage> Unsent(TContext db) =>
+        db.Set<OutboxMessage>().Where(m => m.SentAt == null && KnownTypes.Contains(m.Type))
+            .OrderBy(m => m.OccurredAt).ThenBy(m => m.Id).Take(BatchSize);
+
+    /// <summary>
+    /// <see cref="Unsent"/>, locked for this transaction: rows another dispatcher holds are
+    /// skipped, and a row it sent meanwhile no longer qualifies when re-checked under the lock.
+    /// </summary>
+    private static IQueryable<OutboxMessage> Claim(TContext db) =>
+        db.Set<OutboxMessage>().FromSql($"""
+            SELECT * FROM outbox_messages
+            WHERE "SentAt" IS NULL AND "Type" = ANY({KnownTypes})
+            ORDER BY "OccurredAt", "Id"
+            LIMIT {BatchSize}
+            FOR UPDATE SKIP LOCKED
+            """);
 
     /// <summary>Sent rows are only history: drop those older than <see cref="KeepSent"/>, at most once a minute.</summary>
     private async Task PurgeSentAsync(TContext db, CancellationToken cancellationToken)

@@ -6,8 +6,9 @@ namespace Berth.Registry.Services;
 /// <summary>
 /// Where manifest GETs leave their <see cref="ManifestPulled"/> events. A pull is
 /// the hot path, so it only enqueues in memory; <see cref="PullEventWriter"/>
-/// writes the queue to the outbox in batches. A full queue (the database far
-/// behind) drops the event and counts it rather than slow the pull.
+/// writes the queue to the outbox in batches. While the database is away the
+/// writer retries and the queue fills; a full queue drops the event and counts
+/// it rather than slow the pull.
 /// </summary>
 public sealed class PullEventQueue(RegistryMetrics metrics)
 {

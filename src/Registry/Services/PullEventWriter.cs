@@ -2,6 +2,7 @@ using Berth.Contracts;
 using Berth.Contracts.Registry;
 using Berth.Data.Outbox;
 using Berth.Registry.Data;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -11,66 +12,120 @@ namespace Berth.Registry.Services;
 /// Moves queued pull events into the outbox: whatever arrived within a short
 /// window (up to <see cref="MaxBatch"/>) as one <see cref="ManifestsPulled"/>
 /// event, so thousands of pulls a second cost a few rows and messages a second.
-/// From the outbox on, they are delivered like every other event. On shutdown
-/// the queue is drained.
+/// From the outbox on, they are delivered like every other event.
+/// A batch whose write fails is retried, as the same event, until it is stored:
+/// a database failover delays pull events rather than losing them, and what
+/// arrives meanwhile waits in the bounded queue (which drops and counts only
+/// when full). On shutdown the batch in hand and the queue get a short last
+/// chance, and what cannot be written then is dropped and counted.
 /// </summary>
-public sealed class PullEventWriter(PullEventQueue queue, RegistryDb registryDb, RegistryMetrics metrics, ILogger<PullEventWriter> logger)
+public sealed class PullEventWriter(PullEventQueue queue, RegistryDb registryDb, RegistryMetrics metrics, TimeProvider clock, ILogger<PullEventWriter> logger)
     : BackgroundService
 {
-    public const int MaxBatch = 2000;
+    /// <summary>Keeps one outbox row, and the message it becomes, to a few hundred KB.</summary>
+    public const int MaxBatch = 1000;
+
     private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(200);
-    private const int Attempts = 3;
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(5);
+
+    /// <summary>Stopping should not wait out a database outage.</summary>
+    private const int AttemptsWhenStopping = 2;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<ManifestPulled>(MaxBatch);
+        ManifestsPulled? inHand = null;
         try
         {
+            var full = false;
             while (await queue.Reader.WaitToReadAsync(stoppingToken))
             {
-                // Let a window's worth of pulls gather: one transaction for many.
-                await Task.Delay(Window, stoppingToken);
-                while (batch.Count < MaxBatch && queue.Reader.TryRead(out var pulled)) batch.Add(pulled);
-                await WriteAsync(batch, stoppingToken);
+                // Let a window's worth of pulls gather: one transaction for many. After a full
+                // batch more are already waiting, and waiting anyway would cap throughput at a batch per window.
+                if (!full) await Task.Delay(Window, clock, stoppingToken);
+                if (Take() is not { } batch) continue;
+                inHand = batch;
+                full = batch.Pulls.Count == MaxBatch;
+                await StoreAsync(batch, int.MaxValue, stoppingToken);
+                inHand = null;
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
-            // Stopping: what is queued still goes to the outbox below.
+            // Stopping, whatever the interrupted write threw: the batch in hand and the queue get their last chance below.
         }
-        while (queue.Reader.TryRead(out var pulled))
+        catch (Exception e)
         {
-            batch.Add(pulled);
-            if (batch.Count == MaxBatch) await WriteAsync(batch, CancellationToken.None);
+            // Write failures are retried inside, so this is a defect; it may end pull events, never the host.
+            logger.LogCritical(e, "The pull event writer failed; pull events are no longer recorded");
         }
-        if (batch.Count > 0) await WriteAsync(batch, CancellationToken.None);
+        await StoreRemainingAsync(inHand);
     }
 
-    private async Task WriteAsync(List<ManifestPulled> batch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores <paramref name="pulled"/> in the outbox unless it is there already. A write
+    /// whose commit succeeded but reported failure is retried; the retry finds its own row
+    /// (the event id never changes) rather than publish the pulls twice. Should that row
+    /// appear between the look and the insert (the earlier commit still settling), the
+    /// insert hits the outbox key: <see cref="Berth.Data.TransientConflict"/> recognises
+    /// that on both providers, and the write runs again and finds the row.
+    /// </summary>
+    internal static Task WriteOnceAsync(RegistryDb registryDb, ManifestsPulled pulled, CancellationToken cancellationToken) =>
+        registryDb.WriteAsync(async db =>
+        {
+            if (await db.Set<OutboxMessage>().AnyAsync(m => m.Id == pulled.EventId, cancellationToken)) return;
+            db.Publish(pulled);
+            await db.SaveChangesAsync(cancellationToken);
+        }, cancellationToken);
+
+    /// <summary>Up to <see cref="MaxBatch"/> queued pulls as one event, made once so that every retry writes the same event id; null when none are queued.</summary>
+    private ManifestsPulled? Take()
     {
+        var pulls = new List<ManifestPulled>();
+        while (pulls.Count < MaxBatch && queue.Reader.TryRead(out var pulled)) pulls.Add(pulled);
+        return pulls.Count == 0 ? null : new ManifestsPulled(pulls) { Actor = EventActor.System };
+    }
+
+    /// <summary>
+    /// Writes <paramref name="pulled"/>, backing off exponentially between failed attempts;
+    /// false once <paramref name="attempts"/> have failed. Only a cancelled
+    /// <paramref name="cancellationToken"/> makes it throw.
+    /// </summary>
+    private async Task<bool> StoreAsync(ManifestsPulled pulled, int attempts, CancellationToken cancellationToken)
+    {
+        var wait = FirstRetry;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await registryDb.WriteAsync(async db =>
-                {
-                    db.Publish(new ManifestsPulled([.. batch]) { Actor = EventActor.System });
-                    await db.SaveChangesAsync(cancellationToken);
-                }, cancellationToken);
-                break;
+                await WriteOnceAsync(registryDb, pulled, cancellationToken);
+                return true;
             }
-            catch (Exception e) when (e is not OperationCanceledException && attempt < Attempts)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                logger.LogWarning("Writing {Count} pull events failed ({Error}); retrying", batch.Count, e.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken);
+                logger.LogWarning("Writing {Count} pull events failed (attempt {Attempt}): {Error}", pulled.Pulls.Count, attempt, e.Message);
+                if (attempt >= attempts) return false;
             }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogError("Dropping {Count} pull events: the outbox write failed {Attempts} times ({Error})", batch.Count, Attempts, e.Message);
-                metrics.PullEventsDropped(batch.Count);
-                break;
-            }
+            await Task.Delay(wait, clock, cancellationToken);
+            wait = wait * 2 < LongestRetry ? wait * 2 : LongestRetry;
         }
-        batch.Clear();
+    }
+
+    /// <summary>
+    /// On shutdown: the batch in hand, then the queue, a few attempts each. Once a batch
+    /// cannot be written the database is away, and the rest is dropped and counted
+    /// rather than hold up the stop.
+    /// </summary>
+    private async Task StoreRemainingAsync(ManifestsPulled? inHand)
+    {
+        for (var pulled = inHand ?? Take(); pulled is not null; pulled = Take())
+        {
+            if (await StoreAsync(pulled, AttemptsWhenStopping, CancellationToken.None)) continue;
+            var dropped = pulled.Pulls.Count;
+            while (queue.Reader.TryRead(out _)) dropped++;
+            logger.LogError("Dropping {Count} pull events: the outbox could not be written while stopping", dropped);
+            metrics.PullEventsDropped(dropped);
+            return;
+        }
     }
 }

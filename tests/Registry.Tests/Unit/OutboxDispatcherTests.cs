@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Berth.Contracts;
 using Berth.Contracts.Registry;
 using Berth.Data.Outbox;
@@ -11,6 +12,7 @@ namespace Berth.Registry.Tests.Unit;
 /// The shared outbox dispatcher on a real SQLite file: rows go out in the order
 /// they were written, a failing publish stops the batch with what went before it
 /// marked sent and the rest retried, and sent rows are purged once they are old.
+/// On a real PostgreSQL database shared by two dispatchers, each event goes out once.
 /// </summary>
 public sealed class OutboxDispatcherTests : IDisposable
 {
@@ -79,8 +81,42 @@ public sealed class OutboxDispatcherTests : IDisposable
         }
     }
 
-    private OutboxDispatcher<OutboxContext> NewDispatcher(IEventPublisher publisher) =>
-        new(() => new OutboxContext(_options), new OutboxSignal(), publisher, NullLogger<OutboxDispatcher<OutboxContext>>.Instance);
+    [SkippableFact]
+    public async Task Two_dispatchers_sharing_a_postgres_database_publish_each_event_once()
+    {
+        await using var database = await TemporaryPostgresDatabase.CreateAsync(RequiredServer.Postgres());
+        var options = new DbContextOptionsBuilder<OutboxContext>().UseNpgsql(database.ConnectionString).Options;
+        await using (var db = new OutboxContext(options))
+        {
+            await db.Database.EnsureCreatedAsync();
+            for (var i = 0; i < 300; i++)
+                db.Publish(new TagCreated("repo", $"t{i}", "sha256:x") { Actor = EventActor.System, OccurredAt = DateTimeOffset.UtcNow.AddMilliseconds(i) });
+            await db.SaveChangesAsync();
+        }
+        // A publish that takes a moment keeps both dispatchers inside their batches at the same time.
+        var publisher = new RecordingPublisher { PublishTime = TimeSpan.FromMilliseconds(2) };
+        var dispatchers = Enumerable.Range(0, 2).Select(_ => NewDispatcher(publisher, options)).ToList();
+        using var start = new Barrier(dispatchers.Count);
+
+        var sentBy = await Task.WhenAll(dispatchers.Select(dispatcher => Task.Run(async () =>
+        {
+            start.SignalAndWait();
+            var sent = 0;
+            for (int batch; (batch = await dispatcher.DispatchBatchAsync(CancellationToken.None)) > 0;) sent += batch;
+            return sent;
+        })));
+
+        Assert.Equal(300, publisher.Tags.Count);
+        Assert.Equal(300, publisher.Tags.Distinct().Count());
+        Assert.Equal(300, sentBy.Sum());
+        await using (var db = new OutboxContext(options))
+            Assert.Equal(0, await db.Set<OutboxMessage>().CountAsync(m => m.SentAt == null));
+    }
+
+    private OutboxDispatcher<OutboxContext> NewDispatcher(IEventPublisher publisher) => NewDispatcher(publisher, _options);
+
+    private static OutboxDispatcher<OutboxContext> NewDispatcher(IEventPublisher publisher, DbContextOptions<OutboxContext> options) =>
+        new(() => new OutboxContext(options), new OutboxSignal(), publisher, NullLogger<OutboxDispatcher<OutboxContext>>.Instance);
 
     public void Dispose()
     {
@@ -92,14 +128,17 @@ public sealed class OutboxDispatcherTests : IDisposable
     {
         public string? FailOn { get; set; }
 
-        public List<string> Tags { get; } = [];
+        public TimeSpan PublishTime { get; init; }
 
-        public Task PublishAsync(IntegrationEvent integrationEvent, CancellationToken cancellationToken)
+        /// <summary>Concurrent: two dispatchers may publish through one recorder.</summary>
+        public ConcurrentQueue<string> Tags { get; } = new();
+
+        public async Task PublishAsync(IntegrationEvent integrationEvent, CancellationToken cancellationToken)
         {
             var tag = ((TagCreated)integrationEvent).Tag;
             if (tag == FailOn) throw new InvalidOperationException("broker refused");
-            Tags.Add(tag);
-            return Task.CompletedTask;
+            if (PublishTime > TimeSpan.Zero) await Task.Delay(PublishTime, cancellationToken);
+            Tags.Enqueue(tag);
         }
     }
 

@@ -1,0 +1,233 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Diagnostics.Metrics;
+using System.Text.Json;
+using Berth.Contracts;
+using Berth.Contracts.Registry;
+using Berth.Data;
+using Berth.Data.Outbox;
+using Berth.Registry.Data;
+using Berth.Registry.Services;
+using Berth.TestSupport;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Berth.Registry.Tests.Unit;
+
+/// <summary>
+/// The pull event writer on a real SQLite registry database: a burst of more than
+/// a batch waits one gathering window, not one per batch; a write whose commit
+/// reported failure is not stored twice by its retry; and an outage longer than a
+/// few attempts delays the batch instead of dropping it.
+/// </summary>
+public sealed class PullEventWriterTests : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly TempDirectory _directory = new("berth-pullwriter");
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly FailingCommits _commits = new();
+    private readonly RegistryDb _registryDb;
+    private readonly RegistryMetrics _metrics;
+    private readonly PullEventQueue _queue;
+
+    public PullEventWriterTests()
+    {
+        var connectionString = $"Data Source={_directory.Combine("registry.db")}";
+        using (var db = new SqliteRegistryDbContext(new DbContextOptionsBuilder<SqliteRegistryDbContext>().UseSqlite(connectionString).Options))
+            db.Database.Migrate();
+        var options = new DbContextOptionsBuilder<SqliteRegistryDbContext>().UseSqlite(connectionString).AddInterceptors(_commits).Options;
+        _registryDb = new RegistryDb(() => new SqliteRegistryDbContext(options), new WriteGate(serialize: true), TimeProvider.System);
+        _metrics = new RegistryMetrics(_services.GetRequiredService<IMeterFactory>());
+        _queue = new PullEventQueue(_metrics);
+    }
+
+    [Fact]
+    public async Task A_burst_of_more_than_a_batch_waits_one_window_not_one_per_batch()
+    {
+        var clock = new ManualClock();
+        var pulls = Record(2 * PullEventWriter.MaxBatch + 1);
+        using var writer = NewWriter(clock);
+        await writer.StartAsync(CancellationToken.None);
+
+        Assert.True(await EventuallyAsync(() => Task.FromResult(clock.TimersSet == 1)), "the writer never started gathering");
+        // The only window that ever ends: the batches after a full one must not wait for another.
+        clock.Elapse();
+        var stored = await StoredPullsAsync(pulls.Count);
+        await writer.StopAsync(CancellationToken.None);
+
+        Assert.Equal(pulls.Select(p => p.EventId).Order(), stored.Select(p => p.EventId).Order());
+        Assert.Equal(3, await OutboxRowsAsync());
+        Assert.Equal(1, clock.TimersSet);
+    }
+
+    [Fact]
+    public async Task A_write_whose_commit_reported_failure_is_not_stored_twice()
+    {
+        _commits.FailAfterCommit = 1;
+        var pulls = Record(5);
+        using var writer = NewWriter(TimeProvider.System);
+        await writer.StartAsync(CancellationToken.None);
+
+        // The write that committed but reported failure, then its retry.
+        Assert.True(await EventuallyAsync(() => Task.FromResult(_commits.Committed >= 2)), "the write was not retried");
+        await writer.StopAsync(CancellationToken.None);
+
+        Assert.Equal(1, await OutboxRowsAsync());
+        Assert.Equal(pulls.Select(p => p.EventId).Order(), (await StoredPullsAsync(pulls.Count)).Select(p => p.EventId).Order());
+    }
+
+    [Fact]
+    public async Task The_same_batch_written_twice_is_stored_once()
+    {
+        var batch = new ManifestsPulled([NewPull(0), NewPull(1)]) { Actor = EventActor.System };
+
+        await PullEventWriter.WriteOnceAsync(_registryDb, batch, CancellationToken.None);
+        await PullEventWriter.WriteOnceAsync(_registryDb, batch, CancellationToken.None);
+
+        await using var db = _registryDb.Open();
+        Assert.Equal(batch.EventId, (await db.Set<OutboxMessage>().SingleAsync()).Id);
+    }
+
+    [Fact]
+    public async Task A_batch_outlives_an_outage_longer_than_a_few_attempts()
+    {
+        _commits.FailBeforeCommit = 6;
+        var clock = new ManualClock();
+        var pulls = Record(10);
+        using var writer = NewWriter(clock);
+        await writer.StartAsync(CancellationToken.None);
+
+        // Each elapse ends the gathering window or one backoff wait.
+        Assert.True(await EventuallyAsync(() =>
+        {
+            clock.Elapse();
+            return Task.FromResult(_commits.Committed > 0);
+        }), "the batch was never written");
+        await writer.StopAsync(CancellationToken.None);
+
+        Assert.Equal(0, _commits.FailBeforeCommit);
+        Assert.Equal(1, await OutboxRowsAsync());
+        Assert.Equal(pulls.Select(p => p.EventId).Order(), (await StoredPullsAsync(pulls.Count)).Select(p => p.EventId).Order());
+    }
+
+    private PullEventWriter NewWriter(TimeProvider clock) =>
+        new(_queue, _registryDb, _metrics, clock, NullLogger<PullEventWriter>.Instance);
+
+    private static ManifestPulled NewPull(int i) =>
+        new("pulls/app", "sha256:" + new string('a', 64), "application/vnd.oci.image.manifest.v1+json", $"t{i}") { Actor = EventActor.System };
+
+    private List<ManifestPulled> Record(int count)
+    {
+        var pulls = Enumerable.Range(0, count).Select(NewPull).ToList();
+        foreach (var pulled in pulls) _queue.Record(pulled);
+        return pulls;
+    }
+
+    private async Task<int> OutboxRowsAsync()
+    {
+        await using var db = _registryDb.Open();
+        return await db.Set<OutboxMessage>().CountAsync();
+    }
+
+    /// <summary>The pulls in the outbox once there are <paramref name="count"/> of them, or what there is after a few seconds.</summary>
+    private async Task<List<ManifestPulled>> StoredPullsAsync(int count)
+    {
+        List<ManifestPulled> stored = [];
+        await EventuallyAsync(async () =>
+        {
+            await using var db = _registryDb.Open();
+            var payloads = await db.Set<OutboxMessage>().Select(m => m.Payload).ToListAsync();
+            stored = [.. payloads.SelectMany(p => JsonSerializer.Deserialize<ManifestsPulled>(p, Json)!.Pulls)];
+            return stored.Count >= count;
+        });
+        return stored;
+    }
+
+    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) return false;
+            await Task.Delay(20);
+        }
+        return true;
+    }
+
+    public void Dispose()
+    {
+        _metrics.Dispose();
+        _services.Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        _directory.Dispose();
+    }
+
+    /// <summary>Makes commits fail: before they happen (the database is away), or after (the commit went through but the client heard an error).</summary>
+    private sealed class FailingCommits : DbTransactionInterceptor
+    {
+        private int _committed;
+
+        public int FailBeforeCommit { get; set; }
+
+        public int FailAfterCommit { get; set; }
+
+        public int Committed => Volatile.Read(ref _committed);
+
+        public override ValueTask<InterceptionResult> TransactionCommittingAsync(DbTransaction transaction, TransactionEventData eventData,
+            InterceptionResult result, CancellationToken cancellationToken = default)
+        {
+            if (FailBeforeCommit > 0)
+            {
+                FailBeforeCommit--;
+                throw new InvalidOperationException("the database is failing over");
+            }
+            return ValueTask.FromResult(result);
+        }
+
+        public override Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _committed);
+            if (FailAfterCommit > 0)
+            {
+                FailAfterCommit--;
+                throw new InvalidOperationException("the connection broke while the commit was acknowledged");
+            }
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>A clock whose timers fire only when the test says so, counting how many were set.</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        private readonly ConcurrentQueue<Action> _pending = new();
+        private int _timersSet;
+
+        public int TimersSet => Volatile.Read(ref _timersSet);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Increment(ref _timersSet);
+            _pending.Enqueue(() => callback(state));
+            return new UnusedTimer();
+        }
+
+        /// <summary>Fires the timers set so far; those their callbacks set wait for the next call.</summary>
+        public void Elapse()
+        {
+            for (var due = _pending.Count; due > 0 && _pending.TryDequeue(out var fire); due--) fire();
+        }
+
+        private sealed class UnusedTimer : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => false;
+
+            public void Dispose()
+            {
+            }
+
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
+    }
+}
