@@ -29,9 +29,13 @@ build_regbench_and_berth() {
   mkdir -p "$out"
   command -v go >/dev/null || { echo "error: go not found (apt-get install golang-go)" >&2; exit 1; }
   (cd "$regbench_dir" && GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local go build -o "$work/regbench" .)
-  echo "== publishing Berth (Release)" >&2
-  dotnet publish "$repo/src/Server/Server.csproj" -c Release -o "$work/server" --nologo -v quiet >&2
-  dotnet publish "$repo/src/Gateway/Gateway.csproj" -c Release -o "$work/gateway" --nologo -v quiet >&2
+  # ReadyToRun: code compiled ahead of time, as a deployment would ship it, so the
+  # figures measure serving rather than the JIT warming up (on two cores every
+  # extra process of the distributed topology would otherwise JIT the same code again).
+  echo "== publishing Berth (Release, ReadyToRun)" >&2
+  local rid=linux-$(uname -m | sed 's/x86_64/x64/; s/aarch64/arm64/')
+  dotnet publish "$repo/src/Server/Server.csproj" -c Release -r "$rid" --self-contained false -p:PublishReadyToRun=true -o "$work/server" --nologo -v quiet >&2
+  dotnet publish "$repo/src/Gateway/Gateway.csproj" -c Release -r "$rid" --self-contained false -p:PublishReadyToRun=true -o "$work/gateway" --nologo -v quiet >&2
 }
 
 # start_server NAME PORT [options...]: a Berth Server (Release) logging to $work/NAME-server.log.

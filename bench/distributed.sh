@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The distributed topology against the standalone one, both with tokens on, in
 # one run: Auth and two registry instances as their own Server processes
-# (PostgreSQL database per service, Redis for cache coherence, RabbitMQ for
+# (PostgreSQL database per service, Redis as the shared cache tier, RabbitMQ for
 # events) behind one Gateway, next to a single `--services all` Server behind
 # its Gateway. The same regbench load (logging in at /v2/auth) goes through both
 # Gateways; JSON lines in bench/out/distributed.jsonl.
@@ -67,8 +67,9 @@ results="$out/distributed.jsonl"
 run() { echo "== regbench $*" >&2; "$work/regbench" -url "$targets" -user admin -pass "$admin_password" -repo admin/bench -json "$@" >>"$results"; }
 
 echo "== warm-up (not recorded)" >&2
+# Long enough for tiered compilation to settle in every process (each registry instance warms up on its own).
 "$work/regbench" -url "$targets" -user admin -pass "$admin_password" -scenario push-blobs,pull-blobs,manifest-get,manifest-head \
-  -blobs 32 -blob-size 4MiB -duration 3s -c 8 -repo admin/warmup >/dev/null 2>&1 || true
+  -blobs 64 -blob-size 4MiB -duration "${WARMUP:-10}s" -c 16 -repo admin/warmup >/dev/null 2>&1 || true
 
 for round in $(seq 1 "$rounds"); do
   echo "== round $round of $rounds" >&2
