@@ -43,6 +43,7 @@ public static class Topologies
             // "http://server" is resolved by service discovery to the Server's endpoint.
             .WithEnvironment("ReverseProxy__Clusters__registry__Destinations__server__Address", "http://server")
             .WithEnvironment("ReverseProxy__Clusters__auth__Destinations__server__Address", "http://server")
+            .WithEnvironment("ReverseProxy__Clusters__auditlog__Destinations__server__Address", "http://server")
             .WithEnvironment("Gateway__BlobHandoffRoot", Path.Combine(dataDirectory, "storage"))
             .WithHttpHealthCheck("/health")
             .WithExternalHttpEndpoints();

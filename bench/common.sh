@@ -65,6 +65,7 @@ start_stack() {
   start_gateway "$name" "$gateway" \
     --ReverseProxy:Clusters:registry:Destinations:server:Address "http://127.0.0.1:$server" \
     --ReverseProxy:Clusters:auth:Destinations:server:Address "http://127.0.0.1:$server" \
+    --ReverseProxy:Clusters:auditlog:Destinations:server:Address "http://127.0.0.1:$server" \
     --Gateway:BlobHandoffRoot "$data/storage"
 }
 

@@ -24,4 +24,7 @@ public interface IAccessDirectory
 
     /// <summary>Which repositories the caller may see in listings (catalog, search).</summary>
     Task<ReadableSet> GetReadableAsync(Caller caller, CancellationToken cancellationToken);
+
+    /// <summary>Whether the caller administers the namespace: their own, an organization they are an admin of, or any as a superuser.</summary>
+    Task<bool> AdministersNamespaceAsync(Caller caller, string @namespace, CancellationToken cancellationToken);
 }

@@ -35,4 +35,8 @@ public sealed class RemoteAccessDirectory(AccessService.AccessServiceClient clie
         var response = await client.GetReadableAsync(CallerMessages.ToMessage(caller), deadline: DateTime.UtcNow + Deadline, cancellationToken: cancellationToken);
         return new ReadableSet(response.All, response.Repositories.ToHashSet(StringComparer.Ordinal), response.Namespaces.ToHashSet(StringComparer.Ordinal));
     }
+
+    public async Task<bool> AdministersNamespaceAsync(Caller caller, string @namespace, CancellationToken cancellationToken) =>
+        (await client.AdministersNamespaceAsync(new AdministersNamespaceRequest { Caller = CallerMessages.ToMessage(caller), Namespace = @namespace },
+            deadline: DateTime.UtcNow + Deadline, cancellationToken: cancellationToken)).Administers;
 }

@@ -48,5 +48,11 @@ public sealed record RepositoryRegistered(string Repository, string Visibility, 
 
 public sealed record RepositoryVisibilityChanged(string Repository, string Visibility) : IntegrationEvent;
 
+/// <summary>
+/// A login at the registry's token endpoint that succeeded; <c>Method</c> is password,
+/// app_token or robot_token. Never carries the secret.
+/// </summary>
+public sealed record LoginSucceeded(string Account, string Method) : IntegrationEvent;
+
 /// <summary>A login refused: wrong credentials, throttled or disabled account. Never carries the secret.</summary>
 public sealed record LoginFailed(string Account, string Reason) : IntegrationEvent;

@@ -6,6 +6,9 @@ namespace Berth.Contracts;
 /// </summary>
 public sealed record EventActor(string Name, string Kind, string? Address, string? UserAgent)
 {
+    /// <summary>The request's trace id, to find the request in traces and logs.</summary>
+    public string? RequestId { get; init; }
+
     /// <summary>A change the system made by itself (start-up, sync, expiry).</summary>
     public static EventActor System { get; } = new("system", "system", null, null);
 }

@@ -1,7 +1,4 @@
 using Berth.Access;
-using Berth.Access.Api.V1;
-using Grpc.Net.Client;
-using Grpc.Net.Client.Web;
 using Berth.Data;
 using Berth.Data.Outbox;
 using Berth.Registry.Access;
@@ -91,13 +88,7 @@ public static class RegistryModule
             ?? (string.IsNullOrEmpty(authUrl) ? null : new Uri(new Uri(authUrl), "/v2/auth/jwks").ToString());
         if (!string.IsNullOrEmpty(authUrl))
         {
-            // Auth in another process: its AccessService over gRPC-Web (its port speaks HTTP/1.1).
-            services.TryAddSingleton<IAccessDirectory>(_ => new RemoteAccessDirectory(new AccessService.AccessServiceClient(
-                GrpcChannel.ForAddress(authUrl, new GrpcChannelOptions
-                {
-                    HttpHandler = new GrpcWebHandler(GrpcWebMode.GrpcWeb, new HttpClientHandler()),
-                    HttpVersion = System.Net.HttpVersion.Version11,
-                }))));
+            services.AddRemoteAccessDirectory(authUrl);
         }
         if (!string.IsNullOrEmpty(jwksUrl))
         {

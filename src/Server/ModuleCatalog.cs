@@ -1,3 +1,4 @@
+using Berth.AuditLog;
 using Berth.Auth;
 using Berth.Registry;
 
@@ -16,6 +17,7 @@ public static class ModuleCatalog
     [
         new("registry", b => b.AddRegistry(), a => a.MapRegistry()),
         new("auth", b => b.AddAuth(), a => a.MapAuth()),
+        new("auditlog", b => b.AddAuditLog(), a => a.MapAuditLog()),
     ];
 
     public static IReadOnlyList<ServerModule> Select(string? services)

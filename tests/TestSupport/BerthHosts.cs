@@ -38,6 +38,7 @@ public static class BerthHosts
         RunningApp.StartAsync(GatewayApp.Build,
         [
             "--ReverseProxy:Clusters:registry:Destinations:server:Address", server.ToString(),
-            "--ReverseProxy:Clusters:auth:Destinations:server:Address", server.ToString(), .. extraArgs,
+            "--ReverseProxy:Clusters:auth:Destinations:server:Address", server.ToString(),
+            "--ReverseProxy:Clusters:auditlog:Destinations:server:Address", server.ToString(), .. extraArgs,
         ]);
 }

@@ -32,4 +32,7 @@ public sealed class AccessDirectory(AuthDb authDb, CredentialVerifier credential
 
     public Task<ReadableSet> GetReadableAsync(Caller caller, CancellationToken cancellationToken) =>
         permissions.GetReadableAsync(caller, cancellationToken);
+
+    public Task<bool> AdministersNamespaceAsync(Caller caller, string @namespace, CancellationToken cancellationToken) =>
+        permissions.IsOrganizationAdminAsync(caller, @namespace, cancellationToken);
 }

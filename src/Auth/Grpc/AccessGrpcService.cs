@@ -33,4 +33,7 @@ public sealed class AccessGrpcService(IAccessDirectory directory) : AccessServic
         response.Namespaces.AddRange(readable.Namespaces.Order(StringComparer.Ordinal));
         return response;
     }
+
+    public override async Task<AdministersNamespaceResponse> AdministersNamespace(AdministersNamespaceRequest request, ServerCallContext context) =>
+        new() { Administers = await directory.AdministersNamespaceAsync(CallerMessages.FromMessage(request.Caller ?? new CallerInfo()), request.Namespace, context.CancellationToken) };
 }

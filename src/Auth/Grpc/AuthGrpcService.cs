@@ -55,7 +55,10 @@ public sealed partial class AuthGrpcService(
     private static EventActor Actor(Caller caller, ServerCallContext context)
     {
         var http = context.GetHttpContext();
-        return new EventActor(caller.Name, caller.Kind.ToString().ToLowerInvariant(), http.Connection.RemoteIpAddress?.ToString(), http.Request.Headers.UserAgent.ToString());
+        return new EventActor(caller.Name, caller.Kind.ToString().ToLowerInvariant(), http.Connection.RemoteIpAddress?.ToString(), http.Request.Headers.UserAgent.ToString())
+        {
+            RequestId = System.Diagnostics.Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier,
+        };
     }
 
     private async Task<string> RequireNamespaceKindAsync(string name, string kind, CancellationToken cancellationToken)

@@ -2,7 +2,10 @@ using System.Text.Json;
 using Berth.Access;
 using Berth.Auth.Accounts;
 using Berth.Auth.Tokens;
+using Berth.Auth.Data;
 using Berth.Contracts;
+using Berth.Contracts.Accounts;
+using Berth.Data.Outbox;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
@@ -20,6 +23,7 @@ public sealed class TokenEndpoint(
     TokenIssuer issuer,
     RefreshTokens refreshTokens,
     SigningKeyRing keys,
+    AuthDb authDb,
     IOptions<TokenSettings> settings)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
@@ -44,6 +48,7 @@ public sealed class TokenEndpoint(
             var login = await credentials.VerifyAsync(user, secret, Address(context), LoginChannel.Registry, context.RequestAborted);
             if (!await CheckLoginAsync(context, login)) return;
             caller = login.Caller!;
+            await RecordLoginAsync(context, caller);
         }
         string? refreshToken = null;
         if (MayHaveRefreshToken(caller) && query["offline_token"] == "true")
@@ -72,6 +77,7 @@ public sealed class TokenEndpoint(
             {
                 var login = await credentials.VerifyAsync(form["username"].ToString(), form["password"].ToString(), Address(context), LoginChannel.Registry, context.RequestAborted);
                 if (!await CheckLoginAsync(context, login)) return;
+                await RecordLoginAsync(context, login.Caller!);
                 var refresh = form["access_type"] == "offline" && MayHaveRefreshToken(login.Caller!) ? await refreshTokens.CreateAsync(login.Caller!, clientId, context.RequestAborted) : null;
                 await IssueAsync(context, login.Caller!, scopes, refresh);
                 return;
@@ -104,7 +110,7 @@ public sealed class TokenEndpoint(
 
     private async Task IssueAsync(HttpContext context, Caller caller, List<ResourceScope> requested, string? refreshToken)
     {
-        var actor = new EventActor(caller.Name, caller.Kind.ToString().ToLowerInvariant(), Address(context), context.Request.Headers.UserAgent.ToString());
+        var actor = Actor(context, caller);
         var access = await grants.GrantAsync(caller, requested, actor, context.RequestAborted);
         var token = issuer.Issue(new TokenGrant(caller.Subject, settings.Value.Service, access), settings.Value.Lifetime);
         context.Response.Headers.CacheControl = "no-store";
@@ -112,6 +118,24 @@ public sealed class TokenEndpoint(
             token.Token, token.Token, (int)token.Lifetime.TotalSeconds, token.IssuedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ"),
             refreshToken, string.Join(' ', access.Select(a => a.ToString()))), Json, context.RequestAborted);
     }
+
+    /// <summary>A credential login at the token endpoint is an audited action (Quay's login_success).</summary>
+    private Task RecordLoginAsync(HttpContext context, Caller caller)
+    {
+        var method = caller.Kind == CallerKind.Robot ? "robot_token" : caller.ViaAppToken ? "app_token" : "password";
+        var actor = Actor(context, caller);
+        return authDb.WriteAsync(async db =>
+        {
+            db.Publish(new LoginSucceeded(caller.Name, method) { Actor = actor });
+            await db.SaveChangesAsync(context.RequestAborted);
+        }, context.RequestAborted);
+    }
+
+    private static EventActor Actor(HttpContext context, Caller caller) =>
+        new(caller.Name, caller.Kind.ToString().ToLowerInvariant(), Address(context), context.Request.Headers.UserAgent.ToString())
+        {
+            RequestId = System.Diagnostics.Activity.Current?.TraceId.ToString() ?? context.TraceIdentifier,
+        };
 
     private static async Task<bool> CheckLoginAsync(HttpContext context, Authentication login)
     {

@@ -27,9 +27,7 @@ public sealed class OutboxDispatcher<TContext>(
     private static readonly TimeSpan KeepSent = TimeSpan.FromHours(1);
     private static readonly TimeSpan PurgeEvery = TimeSpan.FromMinutes(1);
     private DateTime _lastPurge = DateTime.MinValue;
-    private static readonly Dictionary<string, Type> EventTypes = typeof(IntegrationEvent).Assembly.GetTypes()
-        .Where(t => t.IsSubclassOf(typeof(IntegrationEvent)) && !t.IsAbstract)
-        .ToDictionary(t => t.FullName!, StringComparer.Ordinal);
+    private static readonly IReadOnlyDictionary<string, Type> EventTypes = IntegrationEventTypes.ByName;
     private static readonly string[] KnownTypes = [.. EventTypes.Keys];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

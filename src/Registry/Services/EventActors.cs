@@ -22,6 +22,9 @@ public sealed class EventActors(IHttpContextAccessor http)
             _ => (subject, "user"),
         };
         var userAgent = context.Request.Headers.UserAgent.ToString();
-        return new EventActor(name, kind, context.Connection.RemoteIpAddress?.ToString(), userAgent.Length > 512 ? userAgent[..512] : userAgent);
+        return new EventActor(name, kind, context.Connection.RemoteIpAddress?.ToString(), userAgent.Length > 512 ? userAgent[..512] : userAgent)
+        {
+            RequestId = System.Diagnostics.Activity.Current?.TraceId.ToString() ?? context.TraceIdentifier,
+        };
     }
 }

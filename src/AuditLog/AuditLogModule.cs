@@ -1,0 +1,55 @@
+using Berth.Access;
+using Berth.AuditLog.Data;
+using Berth.AuditLog.Recording;
+using Berth.AuditLog.Retention;
+using Berth.AuditLog.Search;
+using Berth.AuditLog.Shipping;
+using Berth.Data;
+using Berth.Data.Outbox;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace Berth.AuditLog;
+
+/// <summary>The audit log module's one way in: <c>builder.AddAuditLog()</c> and <c>app.MapAuditLog()</c>.</summary>
+public static class AuditLogModule
+{
+    public static IHostApplicationBuilder AddAuditLog(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<AuditLogOptions>().Bind(builder.Configuration.GetSection(AuditLogOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        var options = builder.Configuration.GetSection(AuditLogOptions.SectionName).Get<AuditLogOptions>() ?? new AuditLogOptions();
+        if (options.DatabaseProvider == "sqlite") Directory.CreateDirectory(options.DataDirectory);
+        services.AddModuleDatabase<AuditLogDbContext, SqliteAuditLogDbContext, PostgresAuditLogDbContext, AuditLogDb>(
+            options.DatabaseProvider, options.ResolveConnectionString(),
+            (open, gate, sp) => new AuditLogDb(open, gate, sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(TimeProvider.System);
+        // Hosted services start in order: the schema first, then recording and shipping.
+        services.AddHostedService<AuditLogInitializer>();
+
+        var quiet = options.PullLoggingDisabledNamespaces.ToHashSet(StringComparer.Ordinal);
+        services.AddSingleton(new EventMapper(@namespace => !quiet.Contains(@namespace)));
+        services.AddSingleton<ShippingSignal>();
+        services.AddSingleton<AuditLogMetrics>();
+        services.AddEventHandler<AuditRecorder>();
+        services.AddAuditSinks(options);
+        services.AddHostedService<LogRotation>();
+
+        if (!string.IsNullOrEmpty(options.AuthUrl)) services.AddRemoteAccessDirectory(options.AuthUrl);
+        services.AddSingleton<AuditAccess>();
+        services.AddSingleton<ExportEndpoint>();
+        services.AddGrpc(o => o.EnableDetailedErrors = false).AddJsonTranscoding();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapAuditLog(this IEndpointRouteBuilder app)
+    {
+        app.MapGrpcService<AuditLogGrpcService>();
+        app.MapGet("/api/v1/auditlog/export", app.ServiceProvider.GetRequiredService<ExportEndpoint>().ExportAsync);
+        return app;
+    }
+}

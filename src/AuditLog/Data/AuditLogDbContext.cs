@@ -1,0 +1,52 @@
+using Berth.Data.Inbox;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.AuditLog.Data;
+
+/// <summary>
+/// The audit log's own schema: entries, sink checkpoints and the inbox of handled
+/// events. The same model for every provider; each provider has its own subclass
+/// only to carry its own migrations.
+/// </summary>
+public abstract class AuditLogDbContext(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<AuditEntry> Entries => Set<AuditEntry>();
+
+    public DbSet<SinkCheckpoint> Checkpoints => Set<SinkCheckpoint>();
+
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        model.Entity<AuditEntry>(e =>
+        {
+            e.ToTable("audit_entries");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.EntryId).IsUnique();
+            e.Property(x => x.Kind).HasMaxLength(64);
+            e.Property(x => x.Namespace).HasMaxLength(256);
+            e.Property(x => x.Repository).HasMaxLength(512);
+            e.Property(x => x.Performer).HasMaxLength(256);
+            e.Property(x => x.PerformerKind).HasMaxLength(32);
+            e.Property(x => x.Address).HasMaxLength(64);
+            e.Property(x => x.UserAgent).HasMaxLength(512);
+            e.Property(x => x.RequestId).HasMaxLength(128);
+            e.Property(x => x.SourceEvent).HasMaxLength(200);
+            // The searches the API offers: by namespace, repository, performer or kind, newest first.
+            e.HasIndex(x => new { x.Namespace, x.Id });
+            e.HasIndex(x => new { x.Repository, x.Id });
+            e.HasIndex(x => new { x.Performer, x.Id });
+            e.HasIndex(x => new { x.Kind, x.Id });
+            e.HasIndex(x => x.OccurredAt);
+        });
+        model.Entity<SinkCheckpoint>(e =>
+        {
+            e.ToTable("sink_checkpoints");
+            e.HasKey(x => x.Sink);
+            e.Property(x => x.Sink).HasMaxLength(64);
+        });
+        model.MapInbox();
+    }
+}
+
+public sealed class SqliteAuditLogDbContext(DbContextOptions<SqliteAuditLogDbContext> options) : AuditLogDbContext(options);
+
+public sealed class PostgresAuditLogDbContext(DbContextOptions<PostgresAuditLogDbContext> options) : AuditLogDbContext(options);

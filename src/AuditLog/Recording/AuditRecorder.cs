@@ -1,0 +1,57 @@
+using Berth.AuditLog.Data;
+using Berth.AuditLog.Shipping;
+using Berth.Contracts;
+using Berth.Data.Inbox;
+using Berth.Data.Outbox;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.AuditLog.Recording;
+
+/// <summary>
+/// Records every integration event as audit entries, exactly once: the event id
+/// goes into the inbox in the same transaction as its entries, so a redelivery
+/// adds nothing (and an entry id is unique too, for a batch of pulls written twice).
+/// Entries get their ids in commit order, which is the order sinks ship them in:
+/// on PostgreSQL writers take a transaction lock before inserting, so an id is never
+/// committed after a higher one a sink may already have passed.
+/// </summary>
+public sealed class AuditRecorder(AuditLogDb auditLogDb, EventMapper mapper, ShippingSignal shipping, AuditLogMetrics metrics) : IEventHandler
+{
+    public const string ConsumerName = "berth-auditlog";
+
+    /// <summary>Any constant: the advisory lock that orders audit inserts on PostgreSQL.</summary>
+    private const long InsertOrderLock = 0x42657274_41756469;
+
+    public string Name => ConsumerName;
+
+    public async Task HandleAsync(IntegrationEvent integrationEvent, CancellationToken cancellationToken)
+    {
+        var entries = mapper.Map(integrationEvent).ToList();
+        var recorded = 0;
+        await auditLogDb.ProcessOnceAsync(ConsumerName, integrationEvent.EventId,
+            async db => recorded = await AppendAsync(db, entries, cancellationToken), cancellationToken);
+        if (recorded == 0) return;
+        metrics.Recorded(recorded);
+        shipping.Wake();
+    }
+
+    /// <summary>
+    /// Adds entries inside the caller's write transaction, skipping entry ids already
+    /// recorded; returns how many were added. Every insert into the log goes through here.
+    /// </summary>
+    internal static async Task<int> AppendAsync(AuditLogDbContext db, IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
+    {
+        if (entries.Count == 0) return 0;
+        if (db.Database.IsNpgsql())
+            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({InsertOrderLock})", cancellationToken);
+        var ids = entries.Select(e => e.EntryId).ToList();
+        var existing = (await db.Entries.Where(e => ids.Contains(e.EntryId)).Select(e => e.EntryId).ToListAsync(cancellationToken)).ToHashSet();
+        var added = 0;
+        foreach (var entry in entries.Where(e => !existing.Contains(e.EntryId)))
+        {
+            db.Entries.Add(entry);
+            added++;
+        }
+        return added;
+    }
+}

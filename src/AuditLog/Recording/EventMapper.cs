@@ -1,0 +1,117 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Berth.AuditLog.Data;
+using Berth.Contracts;
+using Berth.Contracts.Accounts;
+using Berth.Contracts.Registry;
+
+namespace Berth.AuditLog.Recording;
+
+/// <summary>
+/// Turns an integration event into the entries it stands for: one per event, one
+/// per pull for a batch of pulls (less those of namespaces whose pull logging is off).
+/// An event type this build does not know yet is recorded too, under its own name,
+/// so nothing that happened is missing from the log.
+/// </summary>
+public sealed class EventMapper(Func<string, bool> pullLoggingOn)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly string[] BaseFields = ["eventId", "occurredAt", "actor"];
+
+    public IEnumerable<AuditEntry> Map(IntegrationEvent e)
+    {
+        if (e is ManifestsPulled batch)
+        {
+            foreach (var pull in batch.Pulls)
+                if (pullLoggingOn(NamespaceOf(pull.Repository))) yield return Entry(pull, AuditKinds.PullRepo, pull.Repository);
+            yield break;
+        }
+        var (kind, @namespace, repository) = Describe(e);
+        yield return Entry(e, kind, repository, @namespace);
+    }
+
+    private static (string Kind, string? Namespace, string? Repository) Describe(IntegrationEvent e) => e switch
+    {
+        ManifestPushed x => (AuditKinds.PushRepo, null, x.Repository),
+        ManifestPulled x => (AuditKinds.PullRepo, null, x.Repository),
+        RepositoryCreated x => (AuditKinds.CreateRepo, null, x.Repository),
+        RepositoryRegistered x => (AuditKinds.RegisterRepo, null, x.Repository),
+        RepositoryVisibilityChanged x => (AuditKinds.ChangeRepoVisibility, null, x.Repository),
+        ManifestDeleted x => (AuditKinds.DeleteManifest, null, x.Repository),
+        TagCreated x => (AuditKinds.CreateTag, null, x.Repository),
+        TagMoved x => (AuditKinds.MoveTag, null, x.Repository),
+        TagDeleted x => (AuditKinds.DeleteTag, null, x.Repository),
+        BlobUploaded x => (AuditKinds.UploadBlob, null, x.Repository),
+        BlobDeleted x => (AuditKinds.DeleteBlob, null, x.Repository),
+        UploadFailed x => (AuditKinds.UploadFailed, null, x.Repository),
+        RepositoryPermissionSet x => (AuditKinds.ChangeRepoPermission, null, x.Repository),
+        RepositoryPermissionRemoved x => (AuditKinds.DeleteRepoPermission, null, x.Repository),
+        DefaultPermissionSet x => (AuditKinds.CreatePrototypePermission, x.Organization, null),
+        DefaultPermissionRemoved x => (AuditKinds.DeletePrototypePermission, x.Organization, null),
+        RobotCreated x => (AuditKinds.CreateRobot, RobotNamespace(x.Robot), null),
+        RobotTokenRegenerated x => (AuditKinds.RegenerateRobotToken, RobotNamespace(x.Robot), null),
+        RobotDeleted x => (AuditKinds.DeleteRobot, RobotNamespace(x.Robot), null),
+        AppTokenCreated x => (AuditKinds.CreateAppToken, x.User, null),
+        AppTokenRevoked x => (AuditKinds.RevokeAppToken, x.User, null),
+        UserCreated x => (AuditKinds.UserCreate, x.User, null),
+        UserDeleted x => (AuditKinds.UserDelete, x.User, null),
+        UserPasswordChanged x => (AuditKinds.UserChangePassword, x.User, null),
+        UserSuperuserChanged x => (AuditKinds.UserChangeSuperuser, x.User, null),
+        OrganizationCreated x => (AuditKinds.OrgCreate, x.Organization, null),
+        OrganizationDeleted x => (AuditKinds.OrgDelete, x.Organization, null),
+        TeamCreated x => (AuditKinds.OrgCreateTeam, x.Organization, null),
+        TeamChanged x => (AuditKinds.OrgChangeTeam, x.Organization, null),
+        TeamDeleted x => (AuditKinds.OrgDeleteTeam, x.Organization, null),
+        TeamMemberAdded x => (AuditKinds.OrgAddTeamMember, x.Organization, null),
+        TeamMemberRemoved x => (AuditKinds.OrgRemoveTeamMember, x.Organization, null),
+        LoginSucceeded x => (AuditKinds.LoginSuccess, RobotNamespace(x.Account), null),
+        LoginFailed x => (AuditKinds.LoginFailure, RobotNamespace(x.Account), null),
+        // A kind this build does not know: recorded under its type name rather than dropped.
+        _ => (ToSnakeCase(e.GetType().Name), null, null),
+    };
+
+    private static AuditEntry Entry(IntegrationEvent e, string kind, string? repository, string? @namespace = null)
+    {
+        var actor = e.Actor;
+        return new AuditEntry
+        {
+            EntryId = e.EventId,
+            Kind = kind,
+            Namespace = @namespace ?? (repository is null ? "" : NamespaceOf(repository)),
+            Repository = repository,
+            Performer = Truncate(actor.Name, 256)!,
+            PerformerKind = Truncate(actor.Kind, 32)!,
+            Address = Truncate(actor.Address, 64),
+            UserAgent = Truncate(actor.UserAgent, 512),
+            RequestId = Truncate(actor.RequestId, 128),
+            OccurredAt = e.OccurredAt.UtcDateTime,
+            Metadata = MetadataOf(e),
+            SourceEvent = e.GetType().FullName!,
+        };
+    }
+
+    /// <summary>The event's own fields, without those every entry has in columns.</summary>
+    private static string MetadataOf(IntegrationEvent e)
+    {
+        var node = JsonSerializer.SerializeToNode(e, e.GetType(), Json) as JsonObject ?? [];
+        foreach (var field in BaseFields) node.Remove(field);
+        return node.ToJsonString();
+    }
+
+    public static string NamespaceOf(string repository)
+    {
+        var slash = repository.IndexOf('/');
+        return slash < 0 ? repository : repository[..slash];
+    }
+
+    /// <summary>A robot "namespace+name" belongs to its namespace; any other account name is its own namespace.</summary>
+    private static string RobotNamespace(string account)
+    {
+        var plus = account.IndexOf('+');
+        return plus < 0 ? account : account[..plus];
+    }
+
+    private static string ToSnakeCase(string name) => string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
+
+    private static string? Truncate(string? value, int max) => value is null || value.Length <= max ? value : value[..max];
+}

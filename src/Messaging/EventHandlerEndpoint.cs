@@ -1,0 +1,28 @@
+using System.Reflection;
+using Berth.Contracts;
+using Berth.Data.Outbox;
+using MassTransit;
+
+namespace Berth.Messaging;
+
+/// <summary>
+/// A module's event handler as a RabbitMQ queue of its own: bound to every
+/// integration event type, each message handed to the handler as the event it is.
+/// A handler that fails is retried in place with growing pauses (its store may be
+/// restarting); after that MassTransit keeps the message in the queue's error queue.
+/// </summary>
+public static class EventHandlerEndpoint
+{
+    private static readonly MethodInfo BindMethod = typeof(EventHandlerEndpoint).GetMethod(nameof(Bind), BindingFlags.NonPublic | BindingFlags.Static)!;
+
+    public static void Configure(IRabbitMqReceiveEndpointConfigurator endpoint, IEventHandler handler)
+    {
+        endpoint.UseMessageRetry(retry => retry.Exponential(10, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1)));
+        foreach (var type in IntegrationEventTypes.ByName.Values)
+            BindMethod.MakeGenericMethod(type).Invoke(null, [endpoint, handler]);
+    }
+
+    private static void Bind<TEvent>(IReceiveEndpointConfigurator endpoint, IEventHandler handler)
+        where TEvent : IntegrationEvent =>
+        endpoint.Handler<TEvent>(context => handler.HandleAsync(context.Message, context.CancellationToken));
+}
