@@ -40,7 +40,7 @@ public sealed class ServerProcess : IDisposable
         foreach (var argument in new[]
                  {
                      Path.Combine(AppContext.BaseDirectory, "Berth.Server.dll"), "--urls", $"http://127.0.0.1:{port}",
-                     "--Registry:DataDirectory", dataDirectory, "--Auth:DataDirectory", dataDirectory,
+                     "--Registry:DataDirectory", dataDirectory, "--Auth:DataDirectory", dataDirectory, "--AuditLog:DataDirectory", dataDirectory,
                      "--Registry:Authentication", "none", "--Logging:LogLevel:Default", "Warning",
                  }.Concat(extraArgs))
             start.ArgumentList.Add(argument);

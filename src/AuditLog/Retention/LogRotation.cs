@@ -26,8 +26,15 @@ public sealed class LogRotation(
     private const int Page = 5000;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>The first rotation waits this long (or one interval, if shorter): start-up has more urgent work.</summary>
+    private static readonly TimeSpan FirstRunDelay = TimeSpan.FromMinutes(1);
+
+    private readonly SemaphoreSlim _rotating = new(1, 1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var first = options.Value.RetentionInterval < FirstRunDelay ? options.Value.RetentionInterval : FirstRunDelay;
+        try { await Task.Delay(first, clock, stoppingToken); } catch (OperationCanceledException) { return; }
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -44,6 +51,20 @@ public sealed class LogRotation(
 
     /// <summary>Archives and removes what is due; returns how many entries were rotated (0: nothing due, no archive).</summary>
     public async Task<int> RotateAsync(CancellationToken cancellationToken)
+    {
+        // One rotation at a time in this process: two would archive the same entries twice.
+        await _rotating.WaitAsync(cancellationToken);
+        try
+        {
+            return await RotateDueAsync(cancellationToken);
+        }
+        finally
+        {
+            _rotating.Release();
+        }
+    }
+
+    private async Task<int> RotateDueAsync(CancellationToken cancellationToken)
     {
         var now = auditLogDb.Now();
         var cutoff = now.AddDays(-options.Value.RetentionDays);
