@@ -7,7 +7,8 @@ namespace Berth.AppHost;
 /// Gateway in front of one Server running every module on the embedded default
 /// (SQLite, filesystem, in-memory bus), so nothing else has to run. Distributed:
 /// Auth and two registry instances as their own Server processes, a database
-/// per service, RabbitMQ for events, Redis as the shared cache tier, one Gateway.
+/// per service, RabbitMQ for events, Redis as the shared cache tier, the audit log
+/// (with Elasticsearch where containers run), one Gateway.
 /// </summary>
 public static class Topologies
 {
@@ -91,10 +92,25 @@ public static class Topologies
             return registry;
         }).ToList();
 
+        var auditLog = builder.AddProject<Projects.Server>("auditlog", launchProfileName: null)
+            .WithHttpEndpoint(name: "http")
+            .WithArgs("--services", "auditlog")
+            .WithEnvironment("AuditLog__DataDirectory", Path.Combine(dataDirectory, "auditlog"))
+            .WithEnvironment("AuditLog__DatabaseProvider", "postgres")
+            .WithEnvironment("AuditLog__ConnectionString", shared.AuditLogDatabase)
+            .WithEnvironment("AuditLog__AuthUrl", auth.GetEndpoint("http"))
+            .WithEnvironment("Bus__Transport", "rabbitmq")
+            .WithEnvironment("Bus__RabbitMqUrl", shared.RabbitMq)
+            .WithHttpHealthCheck("/health")
+            .WaitFor(auth);
+        if (shared.Elasticsearch is { } elasticsearch) auditLog.WithEnvironment("AuditLog__Elasticsearch__Url", elasticsearch);
+        foreach (var dependency in shared.Dependencies) auditLog.WaitFor(dependency);
+
         builder.AddProject<Projects.Gateway>("gateway", launchProfileName: "http")
             .WithEnvironment("ReverseProxy__Clusters__registry__Destinations__server__Address", registries[0].GetEndpoint("http"))
             .WithEnvironment("ReverseProxy__Clusters__registry__Destinations__second__Address", registries[1].GetEndpoint("http"))
             .WithEnvironment("ReverseProxy__Clusters__auth__Destinations__server__Address", auth.GetEndpoint("http"))
+            .WithEnvironment("ReverseProxy__Clusters__auditlog__Destinations__server__Address", auditLog.GetEndpoint("http"))
             .WithEnvironment("Gateway__BlobHandoffRoot", storage)
             .WaitFor(registries[0])
             .WaitFor(registries[1])

@@ -11,13 +11,17 @@ namespace Berth.AppHost.Infrastructure;
 /// "local" (the default: the locally installed servers, started by the AppHost
 /// as executables with their data under the data directory), or "external"
 /// (connection strings the operator gives: ConnectionStrings:registry-db,
-/// auth-db, rabbitmq and redis).
+/// auth-db, auditlog-db, rabbitmq and redis, and optionally elasticsearch).
+/// Elasticsearch, for the audit log, comes only from containers or the operator:
+/// no local server is started for it.
 /// </summary>
 public sealed record SharedInfrastructure(
     ReferenceExpression RegistryDatabase,
     ReferenceExpression AuthDatabase,
+    ReferenceExpression AuditLogDatabase,
     ReferenceExpression RabbitMq,
     ReferenceExpression Redis,
+    ReferenceExpression? Elasticsearch,
     IReadOnlyList<IResourceBuilder<IResource>> Dependencies)
 {
     public static SharedInfrastructure Add(IDistributedApplicationBuilder builder, string dataDirectory) =>
@@ -34,11 +38,19 @@ public sealed record SharedInfrastructure(
         var postgres = builder.AddPostgres("postgres");
         var registryDb = postgres.AddDatabase("registry-db", databaseName: "berth_registry");
         var authDb = postgres.AddDatabase("auth-db", databaseName: "berth_auth");
+        var auditLogDb = postgres.AddDatabase("auditlog-db", databaseName: "berth_auditlog");
         var rabbit = builder.AddRabbitMQ("rabbitmq");
         var redis = builder.AddRedis("redis");
+        var elasticsearch = builder.AddContainer("elasticsearch", "docker.elastic.co/elasticsearch/elasticsearch", "9.1.0")
+            .WithEnvironment("discovery.type", "single-node")
+            .WithEnvironment("xpack.security.enabled", "false")
+            .WithEnvironment("ES_JAVA_OPTS", "-Xms512m -Xmx512m")
+            .WithHttpEndpoint(targetPort: 9200, name: "http");
         return new(registryDb.Resource.ConnectionStringExpression, authDb.Resource.ConnectionStringExpression,
+            auditLogDb.Resource.ConnectionStringExpression,
             rabbit.Resource.ConnectionStringExpression, redis.Resource.ConnectionStringExpression,
-            [registryDb, authDb, rabbit, redis]);
+            ReferenceExpression.Create($"{elasticsearch.GetEndpoint("http")}"),
+            [registryDb, authDb, auditLogDb, rabbit, redis]);
     }
 
     private static SharedInfrastructure Local(IDistributedApplicationBuilder builder, string dataDirectory)
@@ -51,7 +63,7 @@ public sealed record SharedInfrastructure(
 
         var postgres = builder.AddExecutable("postgres", "/bin/sh", infrastructure,
                 Path.Combine(builder.AppHostDirectory, "Infrastructure", "postgres.sh"), Path.Combine(infrastructure, "postgres"),
-                pgPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "berth_registry", "berth_auth")
+                pgPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "berth_registry", "berth_auth", "berth_auditlog")
             .WithHealthCheck(Ready(builder, "postgres", pgPort));
         var redis = builder.AddExecutable("redis", "redis-server", infrastructure,
                 "--port", PortText(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", infrastructure)
@@ -72,8 +84,10 @@ public sealed record SharedInfrastructure(
         const string pg = "Host=127.0.0.1;Username=postgres";
         return new(ReferenceExpression.Create($"{pg};Port={PortText(pgPort)};Database=berth_registry"),
             ReferenceExpression.Create($"{pg};Port={PortText(pgPort)};Database=berth_auth"),
+            ReferenceExpression.Create($"{pg};Port={PortText(pgPort)};Database=berth_auditlog"),
             ReferenceExpression.Create($"amqp://guest:guest@127.0.0.1:{PortText(rabbitPort)}/"),
             ReferenceExpression.Create($"127.0.0.1:{PortText(redisPort)}"),
+            null,
             [postgres, redis, rabbit]);
     }
 
@@ -81,8 +95,11 @@ public sealed record SharedInfrastructure(
     {
         string Required(string name) => builder.Configuration.GetConnectionString(name)
             ?? throw new InvalidOperationException($"Berth:Infrastructure is 'external' but ConnectionStrings:{name} is not set");
+        var elasticsearch = builder.Configuration.GetConnectionString("elasticsearch");
         return new(ReferenceExpression.Create($"{Required("registry-db")}"), ReferenceExpression.Create($"{Required("auth-db")}"),
-            ReferenceExpression.Create($"{Required("rabbitmq")}"), ReferenceExpression.Create($"{Required("redis")}"), []);
+            ReferenceExpression.Create($"{Required("auditlog-db")}"),
+            ReferenceExpression.Create($"{Required("rabbitmq")}"), ReferenceExpression.Create($"{Required("redis")}"),
+            string.IsNullOrEmpty(elasticsearch) ? null : ReferenceExpression.Create($"{elasticsearch}"), []);
     }
 
     /// <summary>Registers a readiness check for a local server's port and returns its key.</summary>

@@ -29,6 +29,7 @@ public static class BusSetup
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.Host(new Uri(options.RabbitMqUrl));
+                EventHandlerEndpoint.RetainForDurableSubscribers(rabbit);
                 foreach (var handler in context.GetServices<IEventHandler>())
                     rabbit.ReceiveEndpoint(handler.Name, endpoint => EventHandlerEndpoint.Configure(endpoint, handler));
                 rabbit.ConfigureEndpoints(context);

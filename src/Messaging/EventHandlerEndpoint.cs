@@ -14,6 +14,23 @@ namespace Berth.Messaging;
 public static class EventHandlerEndpoint
 {
     private static readonly MethodInfo BindMethod = typeof(EventHandlerEndpoint).GetMethod(nameof(Bind), BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo RetainMethod = typeof(EventHandlerEndpoint).GetMethod(nameof(Retain), BindingFlags.NonPublic | BindingFlags.Static)!;
+
+    /// <summary>
+    /// Binds the durable subscribers' queues (<see cref="EventSubscribers.Durable"/>) to every
+    /// event's exchange when this process publishes it, as their own endpoints would:
+    /// without it, RabbitMQ drops an event published before its consumer first started.
+    /// </summary>
+    public static void RetainForDurableSubscribers(IRabbitMqBusFactoryConfigurator rabbit)
+    {
+        foreach (var type in IntegrationEventTypes.ByName.Values)
+            foreach (var queue in EventSubscribers.Durable)
+                RetainMethod.MakeGenericMethod(type).Invoke(null, [rabbit, queue]);
+    }
+
+    private static void Retain<TEvent>(IRabbitMqBusFactoryConfigurator rabbit, string queue)
+        where TEvent : IntegrationEvent =>
+        rabbit.Publish<TEvent>(publish => publish.BindQueue(queue, queue));
 
     public static void Configure(IRabbitMqReceiveEndpointConfigurator endpoint, IEventHandler handler)
     {

@@ -29,7 +29,7 @@ public sealed class DistributedAppHostTests
             "--Berth:Ports:Postgres", Port(), "--Berth:Ports:Redis", Port(), "--Berth:Ports:RabbitMq", Port(), "--Berth:Ports:RabbitMqDistribution", Port(),
         ]);
         await using var app = await builder.BuildAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         await app.StartAsync(timeout.Token);
         await app.ResourceNotifications.WaitForResourceHealthyAsync("gateway", timeout.Token);
 
@@ -44,6 +44,20 @@ public sealed class DistributedAppHostTests
         for (var i = 0; i < 6; i++)
             Assert.Equal(blob, await http.GetByteArrayAsync($"/v2/admin/apphost/blobs/{digest}", timeout.Token));
         Assert.Contains("admin/apphost", await http.GetStringAsync("/v2/_catalog", timeout.Token));
+
+        // The audit log process consumed the upload's event from RabbitMQ; its API answers through the Gateway.
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("auditlog", timeout.Token);
+        using var api = RegistryLogin.WithBasic(app.CreateHttpClient("gateway"), "admin", BerthHosts.AdminPassword);
+        var recorded = false;
+        while (!recorded && !timeout.IsCancellationRequested)
+        {
+            var (status, body) = await RegistryLogin.CallAsync(api, HttpMethod.Get, "/api/v1/auditlog/entries?repository=admin/apphost&kind=upload_blob");
+            Assert.Equal(HttpStatusCode.OK, status);
+            recorded = body!.Value.TryGetProperty("entries", out var entries) && entries.GetArrayLength() == 1
+                && entries[0].GetProperty("performer").GetString() == "admin";
+            if (!recorded) await Task.Delay(250, timeout.Token);
+        }
+        Assert.True(recorded, "the upload never appeared in the audit log");
     }
 
     private static string Port() => LoopbackPorts.Free().ToString(System.Globalization.CultureInfo.InvariantCulture);

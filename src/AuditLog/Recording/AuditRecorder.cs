@@ -17,7 +17,7 @@ namespace Berth.AuditLog.Recording;
 /// </summary>
 public sealed class AuditRecorder(AuditLogDb auditLogDb, EventMapper mapper, ShippingSignal shipping, AuditLogMetrics metrics) : IEventHandler
 {
-    public const string ConsumerName = "berth-auditlog";
+    public const string ConsumerName = EventSubscribers.AuditLog;
 
     /// <summary>Any constant: the advisory lock that orders audit inserts on PostgreSQL.</summary>
     private const long InsertOrderLock = 0x42657274_41756469;

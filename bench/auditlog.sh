@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The audit log's cost and capacity, in one run:
+#  1. pull-path overhead: manifest GETs through the Gateway of a Berth that records
+#     every pull (the default) against one that publishes no pull events
+#     (Registry:PullEvents=false), same regbench load, ROUNDS rounds;
+#  2. ingest: a burst of pulls on the recording stack, then how fast its entries
+#     reach the log database (entries/s from the first pull to the last entry) and
+#     a Splunk HTTP Event Collector (a small counting stand-in started here; the
+#     stack ships to it with Berth's Splunk sink).
+# JSON lines in bench/out/auditlog.jsonl; the ingest figures are printed at the end.
+#
+# Usage: bench/auditlog.sh [quick]   (DURATION, ROUNDS, REGBENCH_DIR as for run.sh)
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+[ "${1:-}" = quick ] && duration=5
+on_server=5060 on_gateway=5061 off_server=5062 off_gateway=5063 hec_port=5064
+build_regbench_and_berth
+
+# A stand-in HEC: accepts every batch with the right token and counts the events.
+cat >"$work/hec.py" <<'PY'
+import http.server, json, sys, time
+count, first, last = 0, None, None
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        body = json.dumps({"events": count, "first": first, "last": last}).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def do_POST(self):
+        global count, first, last
+        data = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.headers.get("Authorization") != "Splunk bench-token":
+            self.send_response(401); self.end_headers(); return
+        count += data.count(b'"event"')
+        now = time.time(); first = first or now; last = now
+        body = b'{"text":"Success","code":0}'
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+python3 "$work/hec.py" "$hec_port" >"$work/hec.log" 2>&1 &
+pids+=($!)
+
+echo "== starting a recording and a non-recording stack" >&2
+start_stack recording "$on_server" "$on_gateway" --Auth:InitialAdminPassword "$admin_password" \
+  --AuditLog:Splunk:Url "http://127.0.0.1:$hec_port" --AuditLog:Splunk:Token bench-token
+start_stack quiet "$off_server" "$off_gateway" --Auth:InitialAdminPassword "$admin_password" --Registry:PullEvents false
+
+targets="recording=http://127.0.0.1:$on_gateway,quiet=http://127.0.0.1:$off_gateway"
+results="$out/auditlog.jsonl"
+: >"$results"
+echo "== warm-up (not recorded)" >&2
+"$work/regbench" -url "$targets" -user admin -pass "$admin_password" -scenario manifest-get,manifest-head -duration "${WARMUP:-8}s" -c 16 -repo admin/warmup >/dev/null 2>&1 || true
+for round in $(seq 1 "$rounds"); do
+  echo "== round $round of $rounds" >&2
+  "$work/regbench" -url "$targets" -user admin -pass "$admin_password" -repo admin/bench -json -scenario manifest-get -duration "${duration}s" -c 32 >>"$results" || true
+done
+print_results "$results"
+
+echo "== ingest: a burst of pulls on the recording stack" >&2
+count_pulls() {
+  curl -fsS -u "admin:$admin_password" "http://127.0.0.1:$on_gateway/api/v1/auditlog/aggregates?kind=pull_repo" \
+    | python3 -c 'import json,sys; print(sum(int(c["count"]) for c in json.load(sys.stdin).get("counts",[])))'
+}
+before=$(count_pulls)
+hec_before=$(curl -fsS "http://127.0.0.1:$hec_port/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
+start=$(date +%s.%N)
+"$work/regbench" -url "recording=http://127.0.0.1:$on_gateway" -user admin -pass "$admin_password" -repo admin/ingest -scenario manifest-get -duration "${duration}s" -c 32 >/dev/null 2>&1 || true
+# Wait until the log and the sink stop growing (2 s without change), at most 120 s.
+last_db=-1 last_hec=-1 db_done=$start hec_done=$start
+for _ in $(seq 1 240); do
+  db=$(count_pulls); hec=$(curl -fsS "http://127.0.0.1:$hec_port/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
+  now=$(date +%s.%N)
+  [ "$db" != "$last_db" ] && db_done=$now && last_db=$db
+  [ "$hec" != "$last_hec" ] && hec_done=$now && last_hec=$hec
+  python3 -c "import sys; sys.exit(0 if $now - max($db_done, $hec_done) > 2 else 1)" && break
+  sleep 0.5
+done
+python3 - "$start" "$db_done" "$hec_done" "$((last_db - before))" "$((last_hec - hec_before))" <<'PY'
+import sys
+start, db_done, hec_done, entries, shipped = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+print()
+print(f"ingest: {entries} pull entries recorded in {db_done - start:.1f} s -> {entries / max(db_done - start, 1e-9):.0f} entries/s into the log database")
+print(f"ingest: {shipped} entries shipped to the HEC stand-in in {hec_done - start:.1f} s -> {shipped / max(hec_done - start, 1e-9):.0f} entries/s to the sink")
+PY
