@@ -11,6 +11,7 @@ public sealed class AuditLogMetrics : IDisposable
     private readonly Counter<long> _recorded;
     private readonly Counter<long> _shipped;
     private readonly Counter<long> _shipFailures;
+    private readonly Counter<long> _rejected;
     private readonly Dictionary<string, (long Entries, double Seconds)> _lag = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
@@ -20,6 +21,7 @@ public sealed class AuditLogMetrics : IDisposable
         _recorded = _meter.CreateCounter<long>("berth.auditlog.entries.recorded", "{entry}", "Audit entries written to the log database");
         _shipped = _meter.CreateCounter<long>("berth.auditlog.entries.shipped", "{entry}", "Audit entries a sink confirmed");
         _shipFailures = _meter.CreateCounter<long>("berth.auditlog.sink.failures", "{attempt}", "Shipping attempts that failed or were only partly accepted");
+        _rejected = _meter.CreateCounter<long>("berth.auditlog.sink.rejected", "{entry}", "Audit entries a sink refused for good (counted as delivered so the log moves on)");
         _meter.CreateObservableGauge("berth.auditlog.sink.lag", () => Measure(l => l.Entries), "{entry}", "Entries recorded but not yet confirmed by the sink");
         _meter.CreateObservableGauge("berth.auditlog.sink.lag.seconds", () => Measure(l => l.Seconds), "s", "Age of the oldest entry the sink has not confirmed");
     }
@@ -29,6 +31,8 @@ public sealed class AuditLogMetrics : IDisposable
     public void Shipped(string sink, int count) => _shipped.Add(count, new KeyValuePair<string, object?>("sink", sink));
 
     public void ShipFailed(string sink) => _shipFailures.Add(1, new KeyValuePair<string, object?>("sink", sink));
+
+    public void Rejected(string sink, int count) => _rejected.Add(count, new KeyValuePair<string, object?>("sink", sink));
 
     public void SetLag(string sink, long entries, double seconds)
     {

@@ -99,5 +99,13 @@ public sealed class SplunkSinkOptions
     /// <summary>Wait for indexer acknowledgement (the HEC token must have it enabled) before an entry counts as delivered.</summary>
     public bool UseAcks { get; set; }
 
+    /// <summary>How long one request to HEC may take before the batch counts as not sent (and is retried).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>With <see cref="UseAcks"/>: how long to wait for the indexer's acknowledgement before sending the batch again.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     public bool Enabled => !string.IsNullOrEmpty(Url);
 }

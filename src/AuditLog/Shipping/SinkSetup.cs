@@ -7,6 +7,13 @@ public static class SinkSetup
 {
     public static IServiceCollection AddAuditSinks(this IServiceCollection services, AuditLogOptions options)
     {
+        if (options.Splunk.Enabled)
+        {
+            services.AddSingleton<Splunk.SplunkSink>();
+            services.AddSingleton<IAuditSink>(sp => sp.GetRequiredService<Splunk.SplunkSink>());
+            // A plain IHostedService: AddHostedService would drop a second SinkShipper.
+            services.AddSingleton<Microsoft.Extensions.Hosting.IHostedService>(sp => ActivatorUtilities.CreateInstance<SinkShipper>(sp, sp.GetRequiredService<Splunk.SplunkSink>()));
+        }
         return services;
     }
 }
