@@ -76,6 +76,10 @@ public sealed class ElasticsearchSinkOptions
     [Range(0, 36500)]
     public int DeleteAfterDays { get; set; } = 365;
 
+    /// <summary>How long one request may take; a bulk request that takes longer counts as failed and is sent again.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     public bool Enabled => !string.IsNullOrEmpty(Url);
 }
 
