@@ -68,6 +68,9 @@ public sealed class FakeSplunkHec(int port, string token, string? index, string 
 
     public int AuthFailures { get; private set; }
 
+    /// <summary>Acks the collector has answered true so far.</summary>
+    public int AcksConfirmed { get; private set; }
+
     /// <summary>The events indexed so far, in arrival order.</summary>
     public IReadOnlyList<JsonElement> Events
     {
@@ -184,8 +187,11 @@ public sealed class FakeSplunkHec(int port, string token, string? index, string 
         lock (_gate)
         {
             foreach (var id in ids)
-                answer[id.ToString(System.Globalization.CultureInfo.InvariantCulture)] =
-                    _acks.TryGetValue(id, out var ack) && ack.Channel == channel && !ack.Lost && DateTime.UtcNow >= ack.ReadyAt;
+            {
+                var done = _acks.TryGetValue(id, out var ack) && ack.Channel == channel && !ack.Lost && DateTime.UtcNow >= ack.ReadyAt;
+                answer[id.ToString(System.Globalization.CultureInfo.InvariantCulture)] = done;
+                if (done) AcksConfirmed++;
+            }
         }
         return Results.Json(new { acks = answer });
     }
