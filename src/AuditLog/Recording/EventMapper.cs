@@ -93,9 +93,27 @@ public sealed class EventMapper(Func<string, bool> pullLoggingOn)
     /// <summary>The event's own fields, without those every entry has in columns.</summary>
     private static string MetadataOf(IntegrationEvent e)
     {
+        // Pulls are most of a busy log: their few fields are written directly.
+        if (e is ManifestPulled pull) return PullMetadata(pull);
         var node = JsonSerializer.SerializeToNode(e, e.GetType(), Json) as JsonObject ?? [];
         foreach (var field in BaseFields) node.Remove(field);
         return node.ToJsonString();
+    }
+
+    private static string PullMetadata(ManifestPulled pull)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("repository", pull.Repository);
+            writer.WriteString("digest", pull.Digest);
+            writer.WriteString("mediaType", pull.MediaType);
+            if (pull.Tag is null) writer.WriteNull("tag");
+            else writer.WriteString("tag", pull.Tag);
+            writer.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     public static string NamespaceOf(string repository)
