@@ -29,7 +29,8 @@ public static class AuditLogModule
             (open, gate, sp) => new AuditLogDb(open, gate, sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(TimeProvider.System);
         // Hosted services start in order: the schema first, then recording and shipping.
-        services.AddHostedService<AuditLogInitializer>();
+        services.AddSingleton<AuditLogInitializer>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuditLogInitializer>());
 
         var quiet = options.PullLoggingDisabledNamespaces.ToHashSet(StringComparer.Ordinal);
         services.AddSingleton(new EventMapper(@namespace => !quiet.Contains(@namespace)));

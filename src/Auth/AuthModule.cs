@@ -54,6 +54,7 @@ public static class AuthModule
         services.AddSingleton<AccessGrants>();
         services.AddSingleton<RefreshTokens>();
         services.AddSingleton<IAccessDirectory, AccessDirectory>();
+        services.AddSingleton<LoginAudit>();
         services.AddSingleton<TokenEndpoint>();
 
         services.AddGrpc(o => o.EnableDetailedErrors = false).AddJsonTranscoding();

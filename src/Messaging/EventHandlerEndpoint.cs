@@ -8,8 +8,8 @@ namespace Berth.Messaging;
 /// <summary>
 /// A module's event handler as a RabbitMQ queue of its own: bound to every
 /// integration event type, each message handed to the handler as the event it is.
-/// A handler that fails is retried in place with growing pauses (its store may be
-/// restarting); after that MassTransit keeps the message in the queue's error queue.
+/// A handler that fails is retried in place with growing pauses (up to 30 s apart)
+/// until it succeeds: its store may be restarting or failing over.
 /// </summary>
 public static class EventHandlerEndpoint
 {
@@ -34,7 +34,9 @@ public static class EventHandlerEndpoint
 
     public static void Configure(IRabbitMqReceiveEndpointConfigurator endpoint, IEventHandler handler)
     {
-        endpoint.UseMessageRetry(retry => retry.Exponential(10, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1)));
+        // No limit: after a limit MassTransit parks the event in an error queue nobody drains,
+        // and a store down for longer than that would leave a gap for ever.
+        endpoint.UseMessageRetry(retry => retry.Exponential(int.MaxValue, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1)));
         foreach (var type in IntegrationEventTypes.ByName.Values)
             BindMethod.MakeGenericMethod(type).Invoke(null, [endpoint, handler]);
     }

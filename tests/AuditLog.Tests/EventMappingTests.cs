@@ -40,6 +40,9 @@ public sealed class EventMappingTests
         var pushed = Assert.Single(mapper.Map(new ManifestPushed("acme/app", "sha256:" + new string('a', 64), "application/vnd.oci.image.manifest.v1+json", ["v1"], 10, [], null, null) { Actor = Actor }));
         Assert.Equal((AuditKinds.PushRepo, "acme", "acme/app"), (pushed.Kind, pushed.Namespace, pushed.Repository));
         Assert.Equal("v1", JsonDocument.Parse(pushed.Metadata).RootElement.GetProperty("tags")[0].GetString());
+        // A one-part repository (only superusers make those) belongs to no account's namespace.
+        var topLevel = Assert.Single(mapper.Map(new TagCreated("nginx", "latest", "sha256:" + new string('a', 64)) { Actor = Actor }));
+        Assert.Equal(("", "nginx"), (topLevel.Namespace, topLevel.Repository));
         var robot = Assert.Single(mapper.Map(new Contracts.Accounts.RobotCreated("acme+ci") { Actor = Actor }));
         Assert.Equal(("acme", null), (robot.Namespace, robot.Repository));
         var failed = Assert.Single(mapper.Map(new Contracts.Accounts.LoginFailed("bob", "bad password") { Actor = Actor }));

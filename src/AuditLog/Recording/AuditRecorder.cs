@@ -15,7 +15,8 @@ namespace Berth.AuditLog.Recording;
 /// on PostgreSQL writers take a transaction lock before inserting, so an id is never
 /// committed after a higher one a sink may already have passed.
 /// </summary>
-public sealed class AuditRecorder(AuditLogDb auditLogDb, EventMapper mapper, ShippingSignal shipping, AuditLogMetrics metrics) : IEventHandler
+public sealed class AuditRecorder(
+    AuditLogDb auditLogDb, AuditLogInitializer schema, EventMapper mapper, ShippingSignal shipping, AuditLogMetrics metrics) : IEventHandler
 {
     public const string ConsumerName = EventSubscribers.AuditLog;
 
@@ -26,6 +27,7 @@ public sealed class AuditRecorder(AuditLogDb auditLogDb, EventMapper mapper, Shi
 
     public async Task HandleAsync(IntegrationEvent integrationEvent, CancellationToken cancellationToken)
     {
+        await schema.Ready.WaitAsync(cancellationToken);
         var entries = mapper.Map(integrationEvent).ToList();
         var recorded = 0;
         await auditLogDb.ProcessOnceAsync(ConsumerName, integrationEvent.EventId,

@@ -116,10 +116,11 @@ public sealed class EventMapper(Func<string, bool> pullLoggingOn)
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
+    /// <summary>A repository's namespace; none for a one-part name (only superusers may create those, and no account administers them).</summary>
     public static string NamespaceOf(string repository)
     {
         var slash = repository.IndexOf('/');
-        return slash < 0 ? repository : repository[..slash];
+        return slash < 0 ? "" : repository[..slash];
     }
 
     /// <summary>A robot "namespace+name" belongs to its namespace; any other account name is its own namespace.</summary>

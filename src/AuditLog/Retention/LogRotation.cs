@@ -3,6 +3,7 @@ using System.Text.Json;
 using Berth.AuditLog.Data;
 using Berth.AuditLog.Recording;
 using Berth.AuditLog.Shipping;
+using Berth.Data.Inbox;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -24,6 +25,7 @@ public sealed class LogRotation(
     ILogger<LogRotation> logger) : BackgroundService
 {
     private const int Page = 5000;
+    private static readonly TimeSpan InboxRetention = TimeSpan.FromDays(30);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>The first rotation waits this long (or one interval, if shorter): start-up has more urgent work.</summary>
@@ -68,6 +70,9 @@ public sealed class LogRotation(
     {
         var now = auditLogDb.Now();
         var cutoff = now.AddDays(-options.Value.RetentionDays);
+        // The inbox only has to outlast redeliveries; it does not need the log's retention.
+        var inboxCutoff = now - InboxRetention;
+        await auditLogDb.WriteAsync(db => db.Set<InboxMessage>().Where(m => m.ProcessedAt < inboxCutoff).ExecuteDeleteAsync(cancellationToken), cancellationToken);
         var shippedUpTo = await ShippedByEverySinkAsync(cancellationToken);
         await using (var db = auditLogDb.Open())
         {
@@ -79,6 +84,7 @@ public sealed class LogRotation(
         var archive = Path.Combine(directory, $"audit-{now:yyyyMMddTHHmmssfff}Z-before-{cutoff:yyyyMMddTHHmmss}Z.ndjson.gz");
         var rotated = 0;
         var after = 0L;
+        var lastArchived = 0L;
         await using (var file = new FileStream(archive, FileMode.CreateNew, FileAccess.Write, FileShare.None))
         {
             await using (var gzip = new GZipStream(file, CompressionLevel.Optimal, leaveOpen: true))
@@ -92,6 +98,7 @@ public sealed class LogRotation(
                             .OrderBy(e => e.Id).Take(Page).ToListAsync(cancellationToken);
                     foreach (var entry in page) await writer.WriteLineAsync(JsonSerializer.Serialize(entry, Json));
                     rotated += page.Count;
+                    if (page.Count > 0) lastArchived = page[^1].Id;
                     if (page.Count < Page) break;
                     after = page[^1].Id;
                 }
@@ -102,7 +109,8 @@ public sealed class LogRotation(
 
         await auditLogDb.WriteAsync(async db =>
         {
-            await db.Entries.Where(e => e.OccurredAt < cutoff && e.Id <= shippedUpTo).ExecuteDeleteAsync(cancellationToken);
+            // Only what is in the archive: an old entry recorded late, while the archive was written, waits for the next rotation.
+            await db.Entries.Where(e => e.OccurredAt < cutoff && e.Id <= shippedUpTo && e.Id <= lastArchived).ExecuteDeleteAsync(cancellationToken);
             await AuditRecorder.AppendAsync(db, [RotationEntry(now, cutoff, archive, rotated)], cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);

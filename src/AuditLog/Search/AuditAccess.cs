@@ -32,6 +32,6 @@ public sealed class AuditAccess(IAccessDirectory? directory = null)
             @namespace = Recording.EventMapper.NamespaceOf(filter.Repository);
         if (!string.IsNullOrEmpty(@namespace) && await access.AdministersNamespaceAsync(caller, @namespace, cancellationToken))
             return filter with { Namespace = @namespace };
-        return filter with { PerformedBy = caller.Name };
+        return filter with { PerformedBy = caller.Name, PerformedByKind = caller.Kind == CallerKind.Robot ? "robot" : "user" };
     }
 }

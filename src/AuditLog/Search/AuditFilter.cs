@@ -15,12 +15,18 @@ public sealed record AuditFilter(
     /// <summary>Restricts the results to the caller's own actions (a caller who administers no namespace asked).</summary>
     public string? PerformedBy { get; init; }
 
+    /// <summary>
+    /// With <see cref="PerformedBy"/>: the performer's kind (user or robot), so an account
+    /// named like a made-up performer ("system", "anonymous") does not read those entries.
+    /// </summary>
+    public string? PerformedByKind { get; init; }
+
     public IQueryable<AuditEntry> Apply(IQueryable<AuditEntry> entries)
     {
         if (!string.IsNullOrEmpty(Namespace)) entries = entries.Where(e => e.Namespace == Namespace);
         if (!string.IsNullOrEmpty(Repository)) entries = entries.Where(e => e.Repository == Repository);
         if (!string.IsNullOrEmpty(Performer)) entries = entries.Where(e => e.Performer == Performer);
-        if (!string.IsNullOrEmpty(PerformedBy)) entries = entries.Where(e => e.Performer == PerformedBy);
+        if (!string.IsNullOrEmpty(PerformedBy)) entries = entries.Where(e => e.Performer == PerformedBy && e.PerformerKind == PerformedByKind);
         if (Kinds.Count > 0) entries = entries.Where(e => Kinds.Contains(e.Kind));
         if (Since is { } since) entries = entries.Where(e => e.OccurredAt >= since);
         if (Until is { } until) entries = entries.Where(e => e.OccurredAt < until);

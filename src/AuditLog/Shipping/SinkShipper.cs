@@ -96,11 +96,14 @@ public sealed class SinkShipper(
     private Task SaveCheckpointAsync(long lastShippedId, CancellationToken cancellationToken) =>
         auditLogDb.WriteAsync(async db =>
         {
-            var row = await db.Checkpoints.FirstOrDefaultAsync(c => c.Sink == sink.Name, cancellationToken);
-            if (row is null) db.Checkpoints.Add(row = new SinkCheckpoint { Sink = sink.Name });
-            // Only forward: two shippers of one sink (two instances) never move it back.
-            row.LastShippedId = Math.Max(row.LastShippedId, lastShippedId);
-            row.UpdatedAt = auditLogDb.Now();
+            var now = auditLogDb.Now();
+            // Only forward, in one statement: two shippers of one sink (two instances) never move it back.
+            var moved = await db.Checkpoints.Where(c => c.Sink == sink.Name).ExecuteUpdateAsync(c => c
+                .SetProperty(x => x.LastShippedId, x => x.LastShippedId > lastShippedId ? x.LastShippedId : lastShippedId)
+                .SetProperty(x => x.UpdatedAt, now), cancellationToken);
+            if (moved > 0) return;
+            // First checkpoint: a racing insert collides on the key and the retry updates instead.
+            db.Checkpoints.Add(new SinkCheckpoint { Sink = sink.Name, LastShippedId = lastShippedId, UpdatedAt = now });
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
 

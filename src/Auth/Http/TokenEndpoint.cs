@@ -2,10 +2,7 @@ using System.Text.Json;
 using Berth.Access;
 using Berth.Auth.Accounts;
 using Berth.Auth.Tokens;
-using Berth.Auth.Data;
 using Berth.Contracts;
-using Berth.Contracts.Accounts;
-using Berth.Data.Outbox;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
@@ -23,7 +20,7 @@ public sealed class TokenEndpoint(
     TokenIssuer issuer,
     RefreshTokens refreshTokens,
     SigningKeyRing keys,
-    AuthDb authDb,
+    LoginAudit logins,
     IOptions<TokenSettings> settings)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
@@ -120,16 +117,7 @@ public sealed class TokenEndpoint(
     }
 
     /// <summary>A credential login at the token endpoint is an audited action (Quay's login_success).</summary>
-    private Task RecordLoginAsync(HttpContext context, Caller caller)
-    {
-        var method = caller.Kind == CallerKind.Robot ? "robot_token" : caller.ViaAppToken ? "app_token" : "password";
-        var actor = Actor(context, caller);
-        return authDb.WriteAsync(async db =>
-        {
-            db.Publish(new LoginSucceeded(caller.Name, method) { Actor = actor });
-            await db.SaveChangesAsync(context.RequestAborted);
-        }, context.RequestAborted);
-    }
+    private Task RecordLoginAsync(HttpContext context, Caller caller) => logins.RecordAsync(caller, Actor(context, caller), context.RequestAborted);
 
     private static EventActor Actor(HttpContext context, Caller caller) =>
         new(caller.Name, caller.Kind.ToString().ToLowerInvariant(), Address(context), context.Request.Headers.UserAgent.ToString())

@@ -81,7 +81,9 @@ public sealed class ElasticsearchSink : IAuditSink
                 delivered++;
                 continue;
             }
-            if (item.Status == 429 || item.Status >= 500 || item.Status < 400) return delivered;
+            // Only a document Elasticsearch will never accept is passed over; anything else
+            // (throttling, rights, a closed or missing index) is sent again once fixed.
+            if (item.Status != 400 || !IsDocumentError(item.Error?.Type)) return delivered;
             var entry = batch[delivered];
             _logger.LogError("Elasticsearch refused audit entry {EntryId} ({Kind}, id {Id}) with status {Status}: {ErrorType}: {Reason}; it is not sent again",
                 entry.EntryId, entry.Kind, entry.Id, item.Status, item.Error?.Type, item.Error?.Reason);
@@ -90,6 +92,9 @@ public sealed class ElasticsearchSink : IAuditSink
         }
         return delivered;
     }
+
+    private static bool IsDocumentError(string? type) =>
+        type is "mapper_parsing_exception" or "document_parsing_exception" or "illegal_argument_exception" or "strict_dynamic_mapping_exception";
 
     private async Task PutAsync(string path, JsonObject body, CancellationToken cancellationToken)
     {
