@@ -42,15 +42,45 @@ public static class ModuleDatabaseSetup
         return services;
     }
 
-    /// <summary>Applies pending migrations (and WAL mode on SQLite) before the module takes requests.</summary>
+    /// <summary>
+    /// Applies pending migrations (and WAL mode on SQLite) before the module takes requests.
+    /// On PostgreSQL several instances of a module start against one database at once:
+    /// a session advisory lock per module lets one migrate while the others wait, and
+    /// they then find nothing pending (two migrating at once fail on "already exists").
+    /// </summary>
     public static async Task MigrateAsync(DbContext db, string module, ILogger logger, CancellationToken cancellationToken)
     {
         if (db.Database.IsSqlite())
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
-        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
-        if (pending.Count == 0) return;
-        logger.LogInformation("Applying {Module} migrations: {Migrations}", module, string.Join(", ", pending));
-        await db.Database.MigrateAsync(cancellationToken);
+        var locked = db.Database.IsNpgsql();
+        if (locked)
+        {
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({MigrationLockKey(module)})", cancellationToken);
+        }
+        try
+        {
+            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+            if (pending.Count == 0) return;
+            logger.LogInformation("Applying {Module} migrations: {Migrations}", module, string.Join(", ", pending));
+            await db.Database.MigrateAsync(cancellationToken);
+        }
+        finally
+        {
+            if (locked)
+            {
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({MigrationLockKey(module)})", CancellationToken.None);
+                await db.Database.CloseConnectionAsync();
+            }
+        }
+    }
+
+    /// <summary>A stable lock key per module (FNV-1a of its name), the same in every process.</summary>
+    private static long MigrationLockKey(string module)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in "berth-migrations:" + module) hash = (hash ^ c) * 1099511628211UL;
+        return unchecked((long)hash);
     }
 
     /// <summary>
