@@ -53,8 +53,12 @@ public sealed class FakeSplunkHec(int port, string token, string? index, string 
         set { lock (_gate) _hang = value; }
     }
 
-    /// <summary>Answer this many next event batches with 400 "Invalid data format" (code 6), indexing nothing.</summary>
-    public int RejectBatches { get; set; }
+    /// <summary>
+    /// Which events (by their "event" body) the collector finds invalid. Like real HEC, a batch holding one
+    /// has the events before the first such event indexed and gets 400 "Invalid data format"
+    /// (code 6) with its 0-based invalid-event-number; it and the events after it are not indexed.
+    /// </summary>
+    public Func<JsonElement, bool>? InvalidEvent { get; set; }
 
     /// <summary>An ack becomes true this long after its batch was indexed.</summary>
     public TimeSpan AckDelay { get; set; }
@@ -148,10 +152,11 @@ public sealed class FakeSplunkHec(int port, string token, string? index, string 
 
         lock (_gate)
         {
-            if (RejectBatches > 0)
+            var invalid = InvalidEvent is { } isInvalid ? events.FindIndex(e => isInvalid(e.GetProperty("event"))) : -1;
+            if (invalid >= 0)
             {
-                RejectBatches--;
-                return Results.Json(new { text = "Invalid data format", code = 6, invalidEventNumber = 0 }, statusCode: 400);
+                _events.AddRange(events.Take(invalid));
+                return Results.Json(new Dictionary<string, object> { ["text"] = "Invalid data format", ["code"] = 6, ["invalid-event-number"] = invalid }, statusCode: 400);
             }
             _events.AddRange(events);
             if (!AcksEnabled) return Reply(HttpStatusCode.OK, 0, "Success");

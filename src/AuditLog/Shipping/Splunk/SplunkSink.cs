@@ -12,7 +12,9 @@ namespace Berth.AuditLog.Shipping.Splunk;
 /// Ships the log to a Splunk HTTP Event Collector: each batch is one request in HEC's
 /// batch format. Busy, unreachable or slow collectors and refused tokens throw, so the
 /// shipper backs off and sends the batch again; a batch HEC calls invalid data is
-/// counted as rejected and passed over, so one bad batch never blocks the log. With
+/// counted as rejected and passed over, so one bad batch never blocks the log, except
+/// that when HEC names the first bad event (invalid-event-number) only that event is
+/// rejected, those before it count as delivered and those after it are sent again. With
 /// <see cref="SplunkSinkOptions.UseAcks"/> a batch counts only once the indexer
 /// acknowledged it.
 /// </summary>
@@ -66,6 +68,14 @@ public sealed class SplunkSink(IOptions<AuditLogOptions> options, AuditLogMetric
                 logger.LogWarning("Splunk HEC did not acknowledge audit entries {First}..{Last} within {Timeout}; sending them again",
                     batch[0].Id, batch[^1].Id, _options.AckTimeout);
                 return 0;
+            case HttpStatusCode.BadRequest when reply.Code is { } code && InvalidDataCodes.Contains(code)
+                                                && reply.InvalidEventNumber is { } bad && bad < batch.Count:
+                // HEC indexed the events before the bad one and dropped the rest: those before
+                // count as delivered, the bad one is passed over, the rest go in the next batch.
+                logger.LogError("Splunk HEC rejected audit entry {Sequence} (id {EntryId}) as invalid ({Reply}); it is passed over, the {Indexed} entries before it were indexed and the rest are sent again",
+                    batch[bad].Id, batch[bad].EntryId, reply, bad);
+                metrics.Rejected(Name, 1);
+                return bad + 1;
             case HttpStatusCode.BadRequest when reply.Code is { } code && InvalidDataCodes.Contains(code):
                 logger.LogError("Splunk HEC rejected audit entries {First}..{Last} as invalid ({Reply}); they are passed over so later entries are not held up",
                     batch[0].Id, batch[^1].Id, reply);
