@@ -21,12 +21,9 @@ public static class AuditLogModule
     public static IHostApplicationBuilder AddAuditLog(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<AuditLogOptions>().Bind(builder.Configuration.GetSection(AuditLogOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        var options = builder.Configuration.GetSection(AuditLogOptions.SectionName).Get<AuditLogOptions>() ?? new AuditLogOptions();
-        if (options.DatabaseProvider == "sqlite") Directory.CreateDirectory(options.DataDirectory);
+        var options = builder.AddModuleOptions<AuditLogOptions>(AuditLogOptions.SectionName);
         services.AddModuleDatabase<AuditLogDbContext, SqliteAuditLogDbContext, PostgresAuditLogDbContext, AuditLogDb>(
-            options.DatabaseProvider, options.ResolveConnectionString(),
-            (open, gate, sp) => new AuditLogDb(open, gate, sp.GetRequiredService<TimeProvider>()));
+            options, (open, gate, clock) => new AuditLogDb(open, gate, clock));
         services.TryAddSingleton(TimeProvider.System);
         // Hosted services start in order: the schema first, then recording and shipping.
         services.AddSingleton<AuditLogInitializer>();

@@ -1,9 +1,10 @@
 using System.ComponentModel.DataAnnotations;
+using Berth.Data;
 
 namespace Berth.AuditLog;
 
 /// <summary>Settings of the audit log module, bound from the "AuditLog" configuration section.</summary>
-public sealed class AuditLogOptions
+public sealed class AuditLogOptions : IModuleDatabaseOptions
 {
     public const string SectionName = "AuditLog";
 

@@ -24,13 +24,10 @@ public static class AuthModule
     public static IHostApplicationBuilder AddAuth(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<TokenSettings>().Bind(builder.Configuration.GetSection(TokenSettings.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        var options = builder.Configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
-        if (options.DatabaseProvider == "sqlite") Directory.CreateDirectory(options.DataDirectory);
+        var options = builder.AddModuleOptions<AuthOptions>(AuthOptions.SectionName);
+        builder.AddModuleOptions<TokenSettings>(TokenSettings.SectionName);
         services.AddModuleDatabase<AuthDbContext, SqliteAuthDbContext, PostgresAuthDbContext, AuthDb>(
-            options.DatabaseProvider, options.ResolveConnectionString(),
-            (open, gate, sp) => new AuthDb(open, gate, sp.GetRequiredService<TimeProvider>()));
+            options, (open, gate, clock) => new AuthDb(open, gate, clock));
 
         services.TryAddSingleton(TimeProvider.System);
         // Hosted services start in order: the schema must exist before the outbox dispatcher reads it.

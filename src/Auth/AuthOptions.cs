@@ -1,9 +1,10 @@
 using System.ComponentModel.DataAnnotations;
+using Berth.Data;
 
 namespace Berth.Auth;
 
 /// <summary>Settings of the Auth module, bound from the "Auth" configuration section.</summary>
-public sealed class AuthOptions
+public sealed class AuthOptions : IModuleDatabaseOptions
 {
     public const string SectionName = "Auth";
 

@@ -43,6 +43,24 @@ public static class ModuleDatabaseSetup
     }
 
     /// <summary>
+    /// Registers the database a module's options describe (creating the data directory
+    /// for SQLite); <paramref name="create"/> makes the module's database object.
+    /// </summary>
+    public static IServiceCollection AddModuleDatabase<TContext, TSqlite, TPostgres, TDatabase>(
+        this IServiceCollection services,
+        IModuleDatabaseOptions options,
+        Func<Func<TContext>, WriteGate, TimeProvider, TDatabase> create)
+        where TContext : DbContext
+        where TSqlite : TContext
+        where TPostgres : TContext
+        where TDatabase : class
+    {
+        if (options.DatabaseProvider == "sqlite") Directory.CreateDirectory(options.DataDirectory);
+        return services.AddModuleDatabase<TContext, TSqlite, TPostgres, TDatabase>(options.DatabaseProvider, options.ResolveConnectionString(),
+            (open, gate, sp) => create(open, gate, sp.GetRequiredService<TimeProvider>()));
+    }
+
+    /// <summary>
     /// Applies pending migrations (and WAL mode on SQLite) before the module takes requests.
     /// On PostgreSQL several instances of a module start against one database at once:
     /// a session advisory lock per module lets one migrate while the others wait, and

@@ -26,13 +26,9 @@ public static class RegistryModule
     public static IHostApplicationBuilder AddRegistry(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<RegistryOptions>()
-            .Bind(builder.Configuration.GetSection(RegistryOptions.SectionName))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-
-        var options = builder.Configuration.GetSection(RegistryOptions.SectionName).Get<RegistryOptions>() ?? new RegistryOptions();
-        AddDatabase(services, options);
+        var options = builder.AddModuleOptions<RegistryOptions>(RegistryOptions.SectionName);
+        services.AddModuleDatabase<RegistryDbContext, SqliteRegistryDbContext, PostgresRegistryDbContext, RegistryDb>(
+            options, (open, gate, clock) => new RegistryDb(open, gate, clock));
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IBlobStore>(sp =>
@@ -109,14 +105,6 @@ public static class RegistryModule
             return new CachingTokenValidator(new TokenValidator(() => keys.Keys, clock, settings.Issuer, settings.Service, keys.TryLearnKeyAsync), clock);
         });
         services.AddSingleton<V2AccessGuard>();
-    }
-
-    private static void AddDatabase(IServiceCollection services, RegistryOptions options)
-    {
-        if (options.DatabaseProvider == "sqlite") Directory.CreateDirectory(options.DataDirectory);
-        services.AddModuleDatabase<RegistryDbContext, SqliteRegistryDbContext, PostgresRegistryDbContext, RegistryDb>(
-            options.DatabaseProvider, options.ResolveConnectionString(),
-            (open, gate, sp) => new RegistryDb(open, gate, sp.GetRequiredService<TimeProvider>()));
     }
 
     public static IEndpointRouteBuilder MapRegistry(this IEndpointRouteBuilder app)

@@ -1,9 +1,10 @@
 using System.ComponentModel.DataAnnotations;
+using Berth.Data;
 
 namespace Berth.Registry;
 
 /// <summary>Settings of the registry module, bound from the "Registry" configuration section.</summary>
-public sealed class RegistryOptions
+public sealed class RegistryOptions : IModuleDatabaseOptions
 {
     public const string SectionName = "Registry";
 
