@@ -47,3 +47,25 @@ public sealed record BlobDeleted(string Repository, string Digest) : Integration
 
 /// <summary>An upload refused at its end: the content did not have the digest the client claimed. Nothing was stored.</summary>
 public sealed record UploadFailed(string Repository, string ClaimedDigest, string ActualDigest, long Size) : IntegrationEvent;
+
+/// <summary>A tag whose expiration passed, ended by garbage collection; its history stays for the time-machine window.</summary>
+public sealed record TagExpired(string Repository, string Tag, string Digest, DateTimeOffset ExpiredAt) : IntegrationEvent;
+
+/// <summary>
+/// A collection pass finished (or a dry run reported what it would do), over the
+/// whole registry, one namespace or one repository.
+/// </summary>
+public sealed record GarbageCollected(
+    Guid RunId,
+    string? Namespace,
+    string? Repository,
+    bool DryRun,
+    int TagsExpired,
+    int TagHistoryPruned,
+    int ManifestsRemoved,
+    int BlobLinksRemoved,
+    int BlobsRemoved,
+    long BytesFreed,
+    int UploadsRemoved,
+    int OrphanFilesRemoved,
+    double Seconds) : IntegrationEvent;

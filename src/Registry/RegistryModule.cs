@@ -66,6 +66,7 @@ public static class RegistryModule
         if (options.PullEvents) services.AddHostedService<PullEventWriter>();
         services.AddHostedService<UploadProgressSweeper>();
         services.AddSingleton<RegistryMetrics>();
+        services.AddSingleton<Collection.GarbageCollector>();
 
         services.AddGrpc(o => o.EnableDetailedErrors = false).AddJsonTranscoding();
         return builder;

@@ -72,6 +72,17 @@ public sealed class RegistryOptions : IModuleDatabaseOptions
     /// </summary>
     public bool PullEvents { get; set; } = true;
 
+    /// <summary>
+    /// How long a freshly uploaded, mounted or checked blob (and a freshly pushed
+    /// manifest) stays safe from garbage collection although nothing references it
+    /// yet: the time a client has between uploading layers and pushing the manifest
+    /// that names them. A HEAD or GET of a blob renews its link once a quarter of
+    /// this has passed, so a client that checked a layer has at least three quarters
+    /// of it left to reference the layer.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
+    public TimeSpan GracePeriod { get; set; } = TimeSpan.FromHours(1);
+
     public string ResolveStorageDirectory() => StorageDirectory ?? Path.Combine(DataDirectory, "storage");
 
     public string ResolveConnectionString() =>

@@ -44,4 +44,6 @@ public static class AuditKinds
     public const string LoginSuccess = "login_success";
     public const string LoginFailure = "login_failure";
     public const string RotateLogs = "rotate_logs";
+    public const string ExpireTag = "expire_tag";
+    public const string GarbageCollection = "garbage_collection";
 }

@@ -41,6 +41,8 @@ public sealed class EventMapper(Func<string, bool> pullLoggingOn)
         TagCreated x => (AuditKinds.CreateTag, null, x.Repository),
         TagMoved x => (AuditKinds.MoveTag, null, x.Repository),
         TagDeleted x => (AuditKinds.DeleteTag, null, x.Repository),
+        TagExpired x => (AuditKinds.ExpireTag, null, x.Repository),
+        GarbageCollected x => (AuditKinds.GarbageCollection, x.Repository is null ? x.Namespace ?? "" : null, x.Repository),
         BlobUploaded x => (AuditKinds.UploadBlob, null, x.Repository),
         BlobDeleted x => (AuditKinds.DeleteBlob, null, x.Repository),
         UploadFailed x => (AuditKinds.UploadFailed, null, x.Repository),

@@ -39,6 +39,8 @@ public sealed class ManifestRow
     public DateTime PushedAt { get; set; }
     /// <summary>Set by DELETE by digest; the row stays for history until garbage collection removes it.</summary>
     public DateTime? DeletedAt { get; set; }
+    /// <summary>Last time a push named this manifest again (re-pushed, or named by an index); it counts like <see cref="PushedAt"/> for the grace period.</summary>
+    public DateTime? TouchedAt { get; set; }
 }
 
 public sealed class ManifestBlobRow
@@ -66,6 +68,8 @@ public sealed class TagRow
     public long ManifestId { get; set; }
     public DateTime StartedAt { get; set; }
     public DateTime? EndedAt { get; set; }
+    /// <summary>When a live tag stops resolving; garbage collection then ends it as expired.</summary>
+    public DateTime? ExpiresAt { get; set; }
 }
 
 public sealed class UploadSessionRow

@@ -2,26 +2,57 @@ using Berth.Contracts.Registry;
 using Berth.Data.Outbox;
 using Berth.Registry.Data;
 using Berth.Oci;
+using Berth.Registry.Collection;
 using Berth.Registry.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Berth.Registry.Services;
 
 /// <summary>Which repository may serve which blob, and reading blobs through those links.</summary>
-public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repositories, RegistryCache cache, IBlobStore store, EventActors actors)
+public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repositories, RegistryCache cache, IBlobStore store, EventActors actors, IOptions<RegistryOptions> options)
 {
-    /// <summary>Size of a blob this repository may serve, or null.</summary>
+    /// <summary>
+    /// A link older than this is renewed when a client asks for its blob, so that a
+    /// client that was told "you have this layer" can still reference it for at least
+    /// half the grace period; cached answers live no longer than this either.
+    /// </summary>
+    private readonly TimeSpan _renewLinksAfter = options.Value.GracePeriod / 4;
+
+    /// <summary>
+    /// Size of a blob this repository may serve, or null. Answering "yes" promises the
+    /// client it may push a manifest naming the blob, so an old link is renewed first
+    /// (garbage collection only removes links older than the grace period).
+    /// </summary>
     public async ValueTask<long?> FindLinkedAsync(long repositoryId, Digest digest, CancellationToken cancellationToken)
     {
         var key = digest.ToString();
         if (cache.GetBlobSize(repositoryId, key) is { } cached) return cached;
         var stamp = cache.BlobStamp(repositoryId, key);
-        await using var db = registryDb.Open();
-        var size = await (from link in db.RepositoryBlobs.AsNoTracking()
-                          join blob in db.Blobs.AsNoTracking() on link.Digest equals blob.Digest
-                          where link.RepositoryId == repositoryId && link.Digest == key
-                          select (long?)blob.Size).FirstOrDefaultAsync(cancellationToken);
-        if (size is { } found) cache.SetBlobSize(repositoryId, key, found, stamp);
+        var now = registryDb.Now();
+        await using (var db = registryDb.Open())
+        {
+            var found = await (from link in db.RepositoryBlobs.AsNoTracking()
+                               join blob in db.Blobs.AsNoTracking() on link.Digest equals blob.Digest
+                               where link.RepositoryId == repositoryId && link.Digest == key
+                               select new { blob.Size, link.LinkedAt }).FirstOrDefaultAsync(cancellationToken);
+            if (found is null) return null;
+            if (found.LinkedAt >= now - _renewLinksAfter)
+            {
+                cache.SetBlobSize(repositoryId, key, found.Size, stamp, _renewLinksAfter);
+                return found.Size;
+            }
+        }
+        var renewed = await registryDb.WriteAsync(async db =>
+        {
+            await ContentLocks.ShareAsync(db, [ContentLocks.BlobKey(key)], cancellationToken);
+            return await db.RepositoryBlobs.Where(l => l.RepositoryId == repositoryId && l.Digest == key)
+                .ExecuteUpdateAsync(u => u.SetProperty(l => l.LinkedAt, now), cancellationToken);
+        }, cancellationToken);
+        if (renewed == 0) return null;
+        await using var reread = registryDb.Open();
+        var size = await reread.Blobs.AsNoTracking().Where(b => b.Digest == key).Select(b => (long?)b.Size).FirstOrDefaultAsync(cancellationToken);
+        if (size is { } present) cache.SetBlobSize(repositoryId, key, present, stamp, _renewLinksAfter);
         return size;
     }
 
@@ -36,8 +67,13 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
         return (size, reader);
     }
 
-    /// <summary>Records a committed blob, links it to the repository and ends its upload session (if any), in one transaction.</summary>
-    public async Task RecordAsync(long repositoryId, Digest digest, long size, Guid? endedSession, CancellationToken cancellationToken)
+    /// <summary>
+    /// Moves a verified upload to its content address, records the blob, links it to
+    /// the repository and ends its upload session (if any), in one transaction under
+    /// the blob's lock: garbage collection cannot trash the address between the move
+    /// and the row, which would leave a row without bytes.
+    /// </summary>
+    public async Task CommitUploadAsync(long repositoryId, Guid uploadId, Digest digest, long size, bool endsSession, CancellationToken cancellationToken)
     {
         var key = digest.ToString();
         var actor = actors.Current();
@@ -45,23 +81,26 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
         var stamp = cache.BlobStamp(repositoryId, key);
         await registryDb.WriteAsync(async db =>
         {
+            await ContentLocks.ShareAsync(db, [ContentLocks.BlobKey(key)], cancellationToken);
+            await store.CommitUploadAsync(uploadId, digest, cancellationToken);
             await db.Database.ExecuteSqlInterpolatedAsync(
                 $"""INSERT INTO "Blobs" ("Digest", "Size", "CreatedAt") VALUES ({key}, {size}, {now}) ON CONFLICT ("Digest") DO NOTHING""", cancellationToken);
             await LinkAsync(db, repositoryId, key, now, cancellationToken);
-            if (endedSession is { } session)
-                await db.UploadSessions.Where(u => u.Id == session).ExecuteDeleteAsync(cancellationToken);
+            if (endsSession)
+                await db.UploadSessions.Where(u => u.Id == uploadId).ExecuteDeleteAsync(cancellationToken);
             db.Publish(new BlobUploaded(await RepositoryNameAsync(db, repositoryId, cancellationToken), key, size) { Actor = actor });
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
-        cache.SetBlobSize(repositoryId, key, size, stamp);
+        cache.SetBlobSize(repositoryId, key, size, stamp, _renewLinksAfter);
     }
 
     internal static Task<string> RepositoryNameAsync(RegistryDbContext db, long repositoryId, CancellationToken cancellationToken) =>
         db.Repositories.Where(r => r.Id == repositoryId).Select(r => r.Name).FirstAsync(cancellationToken);
 
+    /// <summary>Links the blob, or renews an existing link: either way garbage collection leaves it for a grace period.</summary>
     private static Task<int> LinkAsync(RegistryDbContext db, long repositoryId, string digest, DateTime now, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlInterpolatedAsync(
-            $"""INSERT INTO "RepositoryBlobs" ("RepositoryId", "Digest", "LinkedAt") VALUES ({repositoryId}, {digest}, {now}) ON CONFLICT ("RepositoryId", "Digest") DO NOTHING""", cancellationToken);
+            $"""INSERT INTO "RepositoryBlobs" ("RepositoryId", "Digest", "LinkedAt") VALUES ({repositoryId}, {digest}, {now}) ON CONFLICT ("RepositoryId", "Digest") DO UPDATE SET "LinkedAt" = excluded."LinkedAt" """, cancellationToken);
 
     /// <summary>
     /// Links an existing blob into the repository without moving bytes. With
@@ -84,12 +123,13 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
         }
         var size = await registryDb.WriteAsync(async db =>
         {
+            await ContentLocks.ShareAsync(db, [ContentLocks.BlobKey(key)], cancellationToken);
             var found = await db.Blobs.Where(b => b.Digest == key).Select(b => (long?)b.Size).FirstOrDefaultAsync(cancellationToken);
             if (found is null) return null;
             await LinkAsync(db, repositoryId, key, registryDb.Now(), cancellationToken);
             return found;
         }, cancellationToken);
-        if (size is { } linked) cache.SetBlobSize(repositoryId, key, linked, stamp);
+        if (size is { } linked) cache.SetBlobSize(repositoryId, key, linked, stamp, _renewLinksAfter);
         return size;
     }
 

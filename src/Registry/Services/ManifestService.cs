@@ -1,6 +1,7 @@
 using Berth.Contracts.Registry;
 using Berth.Data.Outbox;
 using System.Text.Json;
+using Berth.Registry.Collection;
 using Berth.Registry.Data;
 using Berth.Oci;
 using Microsoft.EntityFrameworkCore;
@@ -30,7 +31,9 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
 
         await registryDb.WriteAsync(async db =>
         {
-            // Checked inside the write, so a concurrent delete cannot slip between check and insert.
+            // Checked inside the write and under the locks garbage collection takes, so
+            // neither a concurrent delete nor a collection can slip between check and insert.
+            await ContentLocks.ShareAsync(db, ReferenceLocks(repositoryId, digestText, parsed), cancellationToken);
             var children = await ResolveReferencesAsync(db, repositoryId, parsed, cancellationToken);
             var existing = await db.Manifests.FirstOrDefaultAsync(m => m.RepositoryId == repositoryId && m.Digest == digestText, cancellationToken);
             if (existing is null)
@@ -55,9 +58,11 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
                     db.ManifestChildren.Add(new ManifestChildRow { ParentId = existing.Id, ChildId = childId });
                 await db.SaveChangesAsync(cancellationToken);
             }
-            else if (existing.DeletedAt is not null)
+            else
             {
+                // Pushed again: it is wanted, so the grace period starts over (and a deleted manifest comes back).
                 existing.DeletedAt = null;
+                existing.TouchedAt = now;
                 await db.SaveChangesAsync(cancellationToken);
             }
             db.Publish(new ManifestPushed(repository, digestText, parsed.MediaType, reference.Tag is { } t ? [t] : [], totalSize,
@@ -83,6 +88,12 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
         metrics.ManifestPushed();
         return new PutManifestResult(digest, parsed.Subject?.Digest.ToString());
     }
+
+    /// <summary>The locks of everything a push makes reachable: its own row, its blobs and its children.</summary>
+    private static IEnumerable<long> ReferenceLocks(long repositoryId, string digest, ParsedManifest parsed) =>
+        parsed.RequiredBlobs.Select(b => ContentLocks.BlobKey(b.Digest.ToString()))
+            .Concat(parsed.Children.Select(c => ContentLocks.ManifestKey(repositoryId, c.Digest.ToString())))
+            .Append(ContentLocks.ManifestKey(repositoryId, digest));
 
     private static Task<string> DigestOfAsync(RegistryDbContext db, long manifestId, CancellationToken cancellationToken) =>
         db.Manifests.Where(m => m.Id == manifestId).Select(m => m.Digest).FirstAsync(cancellationToken);

@@ -94,7 +94,13 @@ public sealed class RegistryCache
     /// <summary>Take before reading or writing the database; pass to <see cref="SetBlobSize"/>.</summary>
     public long BlobStamp(long repositoryId, string digest) => Interlocked.Read(ref Generation(BlobKey(repositoryId, digest)));
 
-    public void SetBlobSize(long repositoryId, string digest, long size, long stamp) => Fill(BlobKey(repositoryId, digest), size, 128, stamp);
+    /// <summary>
+    /// Caches that the repository may serve the blob, for at most <paramref name="lifetime"/>:
+    /// a hit answers without touching the link, so the entry must not outlive the
+    /// link's renewal interval (see <see cref="RegistryOptions.GracePeriod"/>).
+    /// </summary>
+    public void SetBlobSize(long repositoryId, string digest, long size, long stamp, TimeSpan lifetime) =>
+        Fill(BlobKey(repositoryId, digest), size, 128, stamp, lifetime);
 
     public void RemoveBlob(long repositoryId, string digest) => Invalidate(BlobKey(repositoryId, digest));
 
@@ -127,10 +133,15 @@ public sealed class RegistryCache
     /// <summary>Any tag of the repository started or ended.</summary>
     public void RemoveTagList(long repositoryId) => Invalidate(TagListKey(repositoryId));
 
-    private void Fill<T>(string key, T value, long size, long stamp)
+    private void Fill<T>(string key, T value, long size, long stamp, TimeSpan? maxLifetime = null)
     {
         if (!_tier.Trusted) return;
-        _memory.Set(key, value, new MemoryCacheEntryOptions { Size = size, AbsoluteExpirationRelativeToNow = _tier.EntryLifetime });
+        var lifetime = (_tier.EntryLifetime, maxLifetime) switch
+        {
+            ({ } tier, { } max) => tier < max ? tier : max,
+            (var tier, var max) => tier ?? max,
+        };
+        _memory.Set(key, value, new MemoryCacheEntryOptions { Size = size, AbsoluteExpirationRelativeToNow = lifetime });
         // Set, then check: a removal that ran before the Set has bumped the generation
         // by now, and one that runs after it removes the entry itself.
         if (Interlocked.Read(ref Generation(key)) != stamp || !_tier.Trusted) _memory.Remove(key);

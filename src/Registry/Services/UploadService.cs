@@ -154,11 +154,10 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
             throw ErrorCode.DigestInvalid.With($"uploaded content has digest {actual}, not {expected}; nothing was stored",
                 new { expected = expected.ToString(), actual = actual.ToString() });
         }
-        await store.CommitUploadAsync(uploadId, expected, cancellationToken);
-        // Once the bytes are at their address the records must follow, even if the
-        // client hangs up now: a blob file without its row helps nobody. The session
-        // ends in the same transaction as the blob is recorded.
-        await blobs.RecordAsync(repositoryId, expected, size, hasSession ? uploadId : null, CancellationToken.None);
+        await store.SealUploadAsync(uploadId, cancellationToken);
+        // Once the digest is verified the blob is kept, even if the client hangs up now.
+        // The session ends in the same transaction as the blob is recorded.
+        await blobs.CommitUploadAsync(repositoryId, uploadId, expected, size, endsSession: hasSession, CancellationToken.None);
         metrics.BlobUploaded(size);
     }
 

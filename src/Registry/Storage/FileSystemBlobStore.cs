@@ -16,19 +16,24 @@ public sealed class FileSystemBlobStore : IBlobStore
     private const int CopyBufferSize = 1 << 20;
     private readonly string _blobRoot;
     private readonly string _uploadRoot;
+    private readonly string _trashRoot;
 
     public FileSystemBlobStore(string rootDirectory)
     {
         _blobRoot = Path.Combine(rootDirectory, "blobs");
         _uploadRoot = Path.Combine(rootDirectory, "uploads");
+        _trashRoot = Path.Combine(rootDirectory, "trash");
         Directory.CreateDirectory(_blobRoot);
         Directory.CreateDirectory(_uploadRoot);
+        Directory.CreateDirectory(_trashRoot);
     }
 
     /// <summary>The file a committed blob lives in. Safe: a parsed digest is only [a-z0-9:].</summary>
     public string BlobPath(Digest digest) => Path.Combine(_blobRoot, digest.Algorithm, digest.Hex[..2], digest.Hex);
 
     private string UploadPath(Guid uploadId) => Path.Combine(_uploadRoot, uploadId.ToString("N"));
+
+    private string TrashPath(Digest digest) => Path.Combine(_trashRoot, $"{digest.Algorithm}-{digest.Hex}");
 
     public ValueTask<long?> StatAsync(Digest digest, CancellationToken cancellationToken)
     {
@@ -56,16 +61,99 @@ public sealed class FileSystemBlobStore : IBlobStore
         return ValueTask.CompletedTask;
     }
 
-    public async IAsyncEnumerable<Digest> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<StoredItem<Digest>> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         foreach (var algorithmDirectory in Directory.EnumerateDirectories(_blobRoot))
         {
             var algorithm = Path.GetFileName(algorithmDirectory);
-            foreach (var file in Directory.EnumerateFiles(algorithmDirectory, "*", SearchOption.AllDirectories))
+            foreach (var file in new DirectoryInfo(algorithmDirectory).EnumerateFiles("*", SearchOption.AllDirectories))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (Digest.TryParse($"{algorithm}:{Path.GetFileName(file)}", out var digest)) yield return digest.Value;
+                if (Digest.TryParse($"{algorithm}:{file.Name}", out var digest) && Describe(file) is var (length, modified))
+                    yield return new(digest.Value, length, modified);
             }
+        }
+        await Task.CompletedTask;
+    }
+
+    public ValueTask<bool> TrashAsync(Digest digest, CancellationToken cancellationToken)
+    {
+        try
+        {
+            File.Move(BlobPath(digest), TrashPath(digest), overwrite: true);
+            return ValueTask.FromResult(true);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return ValueTask.FromResult(false);
+        }
+    }
+
+    public ValueTask RestoreAsync(Digest digest, CancellationToken cancellationToken)
+    {
+        var trashed = TrashPath(digest);
+        if (!File.Exists(trashed)) return ValueTask.CompletedTask;
+        // If the address holds the content again (an upload committed it), the trashed copy is surplus.
+        MoveToAddress(trashed, digest);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Renames a complete file to the blob's address; when the address already holds
+    /// the blob (same digest, same bytes) the file is surplus and is deleted instead.
+    /// </summary>
+    private void MoveToAddress(string source, Digest digest)
+    {
+        var target = BlobPath(digest);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        try
+        {
+            File.Move(source, target, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(target))
+        {
+            File.Delete(source);
+        }
+    }
+
+    public ValueTask PurgeAsync(Digest digest, CancellationToken cancellationToken)
+    {
+        File.Delete(TrashPath(digest));
+        return ValueTask.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<Digest> ListTrashAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var file in Directory.EnumerateFiles(_trashRoot))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var name = Path.GetFileName(file);
+            var dash = name.IndexOf('-');
+            if (dash > 0 && Digest.TryParse($"{name[..dash]}:{name[(dash + 1)..]}", out var digest)) yield return digest.Value;
+        }
+        await Task.CompletedTask;
+    }
+
+    /// <summary>Size and write time, or null when the file went away since it was listed (committed, trashed, cancelled).</summary>
+    private static (long Length, DateTime Modified)? Describe(FileInfo file)
+    {
+        try
+        {
+            return (file.Length, file.LastWriteTimeUtc);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public async IAsyncEnumerable<StoredItem<Guid>> ListUploadsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var file in new DirectoryInfo(_uploadRoot).EnumerateFiles())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (Guid.TryParseExact(file.Name, "N", out var id) && Describe(file) is var (length, modified))
+                yield return new(id, length, modified);
         }
         await Task.CompletedTask;
     }
@@ -135,6 +223,13 @@ public sealed class FileSystemBlobStore : IBlobStore
     public ValueTask<Stream> OpenUploadAsync(Guid uploadId, CancellationToken cancellationToken) =>
         ValueTask.FromResult<Stream>(new FileStream(UploadPath(uploadId), FileMode.Open, FileAccess.Read, FileShare.ReadWrite, CopyBufferSize, FileOptions.SequentialScan));
 
+    public ValueTask SealUploadAsync(Guid uploadId, CancellationToken cancellationToken)
+    {
+        using var handle = File.OpenHandle(UploadPath(uploadId), FileMode.Open, FileAccess.ReadWrite);
+        RandomAccess.FlushToDisk(handle);
+        return ValueTask.CompletedTask;
+    }
+
     public ValueTask CommitUploadAsync(Guid uploadId, Digest digest, CancellationToken cancellationToken)
     {
         var staged = UploadPath(uploadId);
@@ -145,21 +240,13 @@ public sealed class FileSystemBlobStore : IBlobStore
             File.Delete(staged);
             return ValueTask.CompletedTask;
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         using (var handle = File.OpenHandle(staged, FileMode.Open, FileAccess.ReadWrite))
         {
-            // Bytes must be on disk before the name points at them.
+            // Bytes must be on disk before the name points at them (cheap after SealUploadAsync).
             RandomAccess.FlushToDisk(handle);
         }
-        try
-        {
-            File.Move(staged, target, overwrite: false);
-        }
-        catch (IOException) when (File.Exists(target))
-        {
-            // A concurrent push of the same content won the rename.
-            File.Delete(staged);
-        }
+        // A concurrent push of the same content may win the rename.
+        MoveToAddress(staged, digest);
         return ValueTask.CompletedTask;
     }
 

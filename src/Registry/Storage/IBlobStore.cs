@@ -22,8 +22,28 @@ public interface IBlobStore
     /// <summary>Removes a committed blob; no error when it is already gone.</summary>
     ValueTask DeleteAsync(Digest digest, CancellationToken cancellationToken);
 
-    /// <summary>Digests of every committed blob, for finding files that lost their row after a crash.</summary>
-    IAsyncEnumerable<Digest> ListAsync(CancellationToken cancellationToken);
+    /// <summary>Every committed blob, for finding files that lost their row after a crash.</summary>
+    IAsyncEnumerable<StoredItem<Digest>> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves a committed blob out of its content address into the trash, where
+    /// nothing serves it; false when it was not there. Garbage collection trashes a
+    /// blob inside the transaction that deletes its row, so the address is empty
+    /// exactly when the row is gone, and a failed commit can put the blob back.
+    /// </summary>
+    ValueTask<bool> TrashAsync(Digest digest, CancellationToken cancellationToken);
+
+    /// <summary>Puts a trashed blob back at its address (or drops it when the address holds the blob again).</summary>
+    ValueTask RestoreAsync(Digest digest, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a trashed blob for good; no error when it is already gone.</summary>
+    ValueTask PurgeAsync(Digest digest, CancellationToken cancellationToken);
+
+    /// <summary>What is in the trash: blobs a collection trashed before it crashed.</summary>
+    IAsyncEnumerable<Digest> ListTrashAsync(CancellationToken cancellationToken);
+
+    /// <summary>Every staged upload, for removing those abandoned by their clients.</summary>
+    IAsyncEnumerable<StoredItem<Guid>> ListUploadsAsync(CancellationToken cancellationToken);
 
     ValueTask CreateUploadAsync(Guid uploadId, CancellationToken cancellationToken);
 
@@ -40,11 +60,17 @@ public interface IBlobStore
     /// <summary>Reads the staged bytes back (to re-hash after a restart or for another algorithm).</summary>
     ValueTask<Stream> OpenUploadAsync(Guid uploadId, CancellationToken cancellationToken);
 
+    /// <summary>Makes the staged bytes durable, so that the commit that follows (under a lock) is only a rename.</summary>
+    ValueTask SealUploadAsync(Guid uploadId, CancellationToken cancellationToken);
+
     /// <summary>Durably moves the staged upload to its content address. Idempotent when the blob already exists.</summary>
     ValueTask CommitUploadAsync(Guid uploadId, Digest digest, CancellationToken cancellationToken);
 
     ValueTask DeleteUploadAsync(Guid uploadId, CancellationToken cancellationToken);
 }
+
+/// <summary>Something the store holds, its size and when it was last written.</summary>
+public readonly record struct StoredItem<TKey>(TKey Key, long Length, DateTime ModifiedAt);
 
 /// <summary>An open blob: a stream, and the local path when there is one so the server can send the file directly.</summary>
 public sealed class BlobReader(Stream? stream, string? localPath, long length) : IAsyncDisposable

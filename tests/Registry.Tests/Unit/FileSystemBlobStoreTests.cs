@@ -44,7 +44,7 @@ public sealed class FileSystemBlobStoreTests : IDisposable
     private async Task<List<Digest>> ListAsync()
     {
         var result = new List<Digest>();
-        await foreach (var digest in _store.ListAsync(_ct)) result.Add(digest);
+        await foreach (var digest in _store.ListAsync(_ct)) result.Add(digest.Key);
         return result;
     }
 

@@ -141,6 +141,9 @@ namespace Berth.Registry.Data.Migrations.Postgres
                     b.Property<long>("TotalSize")
                         .HasColumnType("bigint");
 
+                    b.Property<DateTime?>("TouchedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.HasKey("Id");
 
                     b.HasIndex("RepositoryId", "Digest")
@@ -203,6 +206,9 @@ namespace Berth.Registry.Data.Migrations.Postgres
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
                     b.Property<DateTime?>("EndedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("ExpiresAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<long>("ManifestId")

@@ -134,6 +134,9 @@ namespace Berth.Registry.Data.Migrations.Sqlite
                     b.Property<long>("TotalSize")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("TouchedAt")
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("RepositoryId", "Digest")
@@ -191,6 +194,9 @@ namespace Berth.Registry.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<DateTime?>("EndedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ExpiresAt")
                         .HasColumnType("TEXT");
 
                     b.Property<long>("ManifestId")

@@ -1,0 +1,31 @@
+namespace Berth.Registry.Collection;
+
+/// <summary>The stages of a collection, in the order they run.</summary>
+public enum CollectionPhase
+{
+    RecoverTrash,
+    ExpireTags,
+    PruneTagHistory,
+    CollectManifests,
+    CollectBlobLinks,
+    CollectBlobs,
+    RemoveStaleUploads,
+    RemoveOrphanFiles,
+    Done,
+}
+
+/// <summary>What a collection removed so far (or, in a dry run, would remove).</summary>
+public sealed class CollectionReport
+{
+    public CollectionPhase Phase { get; set; }
+    public int TagsExpired { get; set; }
+    public int TagHistoryPruned { get; set; }
+    public int ManifestsRemoved { get; set; }
+    public int BlobLinksRemoved { get; set; }
+    public int BlobsRemoved { get; set; }
+    public long BytesFreed { get; set; }
+    public int UploadsRemoved { get; set; }
+    public int OrphanFilesRemoved { get; set; }
+    /// <summary>Blobs found in the trash after a crash, put back or deleted.</summary>
+    public int TrashRecovered { get; set; }
+}

@@ -1,0 +1,24 @@
+namespace Berth.Registry.Collection;
+
+/// <summary>What one collection covers: the whole registry, one namespace ("" is the namespace of one-part names) or one repository.</summary>
+public sealed record CollectionScope(string? Namespace = null, string? Repository = null)
+{
+    public static CollectionScope All { get; } = new();
+
+    public bool IsAll => Namespace is null && Repository is null;
+
+    public override string ToString() => Repository ?? (Namespace is null ? "(all)" : Namespace == "" ? "(no namespace)" : Namespace);
+}
+
+/// <summary>
+/// One collection. <paramref name="TimeMachineWindow"/> gives each namespace's window:
+/// ended tag rows younger than it keep their manifests restorable. Uploads untouched for
+/// <paramref name="StaleUploadAge"/> are abandoned. A dry run changes nothing and reports
+/// what a real run would remove.
+/// </summary>
+public sealed record CollectionRequest(
+    Guid RunId,
+    CollectionScope Scope,
+    bool DryRun,
+    Func<string, TimeSpan> TimeMachineWindow,
+    TimeSpan StaleUploadAge);

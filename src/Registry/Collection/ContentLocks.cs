@@ -1,0 +1,56 @@
+using Berth.Registry.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Registry.Collection;
+
+/// <summary>
+/// The locks that keep online garbage collection from deleting what a push is
+/// about to reference. Writers that make something reachable (a manifest naming
+/// blobs and child manifests, an upload or mount linking a blob, a tag pointing
+/// at a manifest) take the lock of each thing they name <em>shared</em>, check it
+/// still exists and write their reference, all in one transaction. The collector
+/// takes the same lock <em>exclusive</em>, re-checks that nothing references the
+/// thing, and deletes it, also in one transaction. Whichever commits first wins
+/// and the other sees its result: the push fails cleanly with "unknown blob", or
+/// the collector finds the new reference and keeps the blob.
+///
+/// On PostgreSQL these are transaction-scoped advisory locks, so they work across
+/// registry instances, and every statement after taking them reads a fresh
+/// snapshot (READ COMMITTED) that includes what the other side committed. On
+/// SQLite the write gate already runs one write transaction at a time, so the
+/// locks are no-ops there.
+/// </summary>
+public static class ContentLocks
+{
+    /// <summary>The lock of a blob: per digest, whatever repository links it.</summary>
+    public static long BlobKey(string digest) => Fnv("blob\n" + digest);
+
+    /// <summary>The lock of a manifest row: per repository and digest.</summary>
+    public static long ManifestKey(long repositoryId, string digest) => Fnv($"manifest\n{repositoryId}\n{digest}");
+
+    public static async Task ShareAsync(RegistryDbContext db, IEnumerable<long> keys, CancellationToken cancellationToken)
+    {
+        if (Ordered(db, keys) is { Length: > 0 } ordered)
+            await db.Database.ExecuteSqlAsync(
+                $"SELECT count(pg_advisory_xact_lock_shared(k)) FROM (SELECT k FROM unnest({ordered}::bigint[]) AS k ORDER BY k) AS ordered_keys", cancellationToken);
+    }
+
+    public static async Task ExclusiveAsync(RegistryDbContext db, IEnumerable<long> keys, CancellationToken cancellationToken)
+    {
+        if (Ordered(db, keys) is { Length: > 0 } ordered)
+            await db.Database.ExecuteSqlAsync(
+                $"SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM unnest({ordered}::bigint[]) AS k ORDER BY k) AS ordered_keys", cancellationToken);
+    }
+
+    /// <summary>Always ascending, so two transactions taking overlapping sets cannot deadlock; none on SQLite.</summary>
+    private static long[]? Ordered(RegistryDbContext db, IEnumerable<long> keys) =>
+        db.Database.IsNpgsql() ? [.. keys.Distinct().Order()] : null;
+
+    /// <summary>FNV-1a, 64 bits: stable across processes, unlike string.GetHashCode.</summary>
+    private static long Fnv(string text)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in text) hash = (hash ^ c) * 1099511628211UL;
+        return unchecked((long)hash);
+    }
+}
