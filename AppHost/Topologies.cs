@@ -32,6 +32,7 @@ public static class Topologies
             .WithEnvironment("Registry__DataDirectory", dataDirectory)
             .WithEnvironment("Auth__DataDirectory", dataDirectory)
             .WithEnvironment("AuditLog__DataDirectory", dataDirectory)
+            .WithEnvironment("Collector__DataDirectory", dataDirectory)
             // Gateway and Server share this host's disk: the gateway sends whole blobs itself.
             .WithEnvironment("Registry__BlobHandoff", "true")
             .WithHttpHealthCheck("/health");

@@ -1,5 +1,6 @@
 using Berth.AuditLog;
 using Berth.Auth;
+using Berth.Collector;
 using Berth.Registry;
 
 namespace Berth.Server;
@@ -18,6 +19,7 @@ public static class ModuleCatalog
         new("registry", b => b.AddRegistry(), a => a.MapRegistry()),
         new("auth", b => b.AddAuth(), a => a.MapAuth()),
         new("auditlog", b => b.AddAuditLog(), a => a.MapAuditLog()),
+        new("collector", b => b.AddCollector(), a => a.MapCollector()),
     ];
 
     public static IReadOnlyList<ServerModule> Select(string? services)

@@ -25,7 +25,7 @@ public static class BerthHosts
     public static Task<RunningApp> StartSecuredServerAsync(string dataDirectory, params string[] extraArgs) =>
         RunningApp.StartAsync(ServerApp.Build,
         [
-            "--services", "all", "--Registry:DataDirectory", dataDirectory, "--Auth:DataDirectory", dataDirectory, "--AuditLog:DataDirectory", dataDirectory,
+            "--services", "all", "--Registry:DataDirectory", dataDirectory, "--Auth:DataDirectory", dataDirectory, "--AuditLog:DataDirectory", dataDirectory, "--Collector:DataDirectory", dataDirectory,
             "--Auth:InitialAdminPassword", AdminPassword, "--Auth:PasswordHashIterations", "1000", .. extraArgs,
         ]);
 

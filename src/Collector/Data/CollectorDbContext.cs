@@ -1,0 +1,30 @@
+using Berth.Data.Outbox;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Collector.Data;
+
+/// <summary>The collector's own data: its run history (and outbox). Each provider subclass carries its own migrations.</summary>
+public abstract class CollectorDbContext(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<CollectionRun> Runs => Set<CollectionRun>();
+
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        model.Entity<CollectionRun>(e =>
+        {
+            e.ToTable("CollectionRuns");
+            e.HasIndex(r => r.StartedAt);
+            e.HasIndex(r => r.Status);
+            e.Property(r => r.Namespace).HasMaxLength(255);
+            e.Property(r => r.Repository).HasMaxLength(255);
+            e.Property(r => r.Status).HasMaxLength(16);
+            e.Property(r => r.Phase).HasMaxLength(32);
+            e.Property(r => r.RequestedBy).HasMaxLength(256);
+        });
+        model.MapOutbox();
+    }
+}
+
+public sealed class SqliteCollectorDbContext(DbContextOptions<SqliteCollectorDbContext> options) : CollectorDbContext(options);
+
+public sealed class PostgresCollectorDbContext(DbContextOptions<PostgresCollectorDbContext> options) : CollectorDbContext(options);
