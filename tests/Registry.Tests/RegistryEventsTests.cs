@@ -136,7 +136,8 @@ public sealed class RegistryEventsTests(ServerFixture fixture) : IClassFixture<S
         for (var i = 0; i < 5; i++)
             using (var get = await client.SendAsync(HttpMethod.Get, $"/v2/{repository}/manifests/v1")) Assert.True(get.IsSuccessStatusCode);
 
-        await WaitForAsync(received, repository, 2);
+        // Created, two blobs, the manifest and its tag: waiting for all five keeps the check from racing the outbox.
+        await WaitForAsync(received, repository, 4);
         Assert.Contains(received, e => e is ManifestPushed p && p.Repository == repository);
         await Task.Delay(800);
         Assert.DoesNotContain(received, e => e is ManifestsPulled);

@@ -83,6 +83,7 @@ public sealed class RedisCacheTier : ISharedCacheTier, IDisposable
     private long _connectionGeneration;
 
     private Task _establishing = Task.CompletedTask;
+    private bool _subscribed;
     private (string Nonce, TaskCompletionSource Heard)? _awaitedReset;
 
     public RedisCacheTier(string configuration, ILogger<RedisCacheTier> logger)
@@ -93,19 +94,21 @@ public sealed class RedisCacheTier : ISharedCacheTier, IDisposable
         _redis = ConnectionMultiplexer.Connect(RedisConnection.Options(configuration));
         _redis.ConnectionFailed += (_, e) => Distrust($"connection failed: {e.FailureType}");
         _redis.ConnectionRestored += (_, _) => Establish();
-        _redis.GetSubscriber().Subscribe(Channel, (_, message) =>
-        {
-            if (!message.HasValue) return;
-            var key = message.ToString();
-            if (!key.StartsWith(ResetMessage, StringComparison.Ordinal))
-            {
-                Invalidated?.Invoke(key);
-                return;
-            }
-            Reset?.Invoke();
-            if (_awaitedReset is { } awaited && key.AsSpan(ResetMessage.Length).SequenceEqual(awaited.Nonce)) awaited.Heard.TrySetResult();
-        });
         Establish();
+    }
+
+    /// <summary>Invalidations and resets from every instance, including this one's own.</summary>
+    private void OnMessage(RedisChannel channel, RedisValue message)
+    {
+        if (!message.HasValue) return;
+        var key = message.ToString();
+        if (!key.StartsWith(ResetMessage, StringComparison.Ordinal))
+        {
+            Invalidated?.Invoke(key);
+            return;
+        }
+        Reset?.Invoke();
+        if (_awaitedReset is { } awaited && key.AsSpan(ResetMessage.Length).SequenceEqual(awaited.Nonce)) awaited.Heard.TrySetResult();
     }
 
     /// <summary>How long a copy may be kept: bounds what a writer that could not announce leaves stale elsewhere.</summary>
@@ -202,6 +205,13 @@ public sealed class RedisCacheTier : ISharedCacheTier, IDisposable
             _awaitedReset = (nonce, heard);
             try
             {
+                // Subscribed here rather than in the constructor: Redis may be down when the
+                // registry starts, and the registry must start (and serve, uncached) anyway.
+                if (!_subscribed)
+                {
+                    await _redis.GetSubscriber().SubscribeAsync(Channel, OnMessage);
+                    _subscribed = true;
+                }
                 await _redis.GetDatabase().ScriptEvaluateAsync(NewEpochScript, [EpochKey], [Channel.ToString(), ResetMessage + nonce]);
                 await heard.Task.WaitAsync(ResetEchoTimeout, _disposed.Token);
                 lock (_trustGate)
