@@ -1,10 +1,12 @@
 using Berth.Access;
 using Berth.Collector.Api;
 using Berth.Collector.Data;
+using Berth.Collector.Policies;
 using Berth.Collector.Running;
 using Berth.Data;
 using Berth.Data.Outbox;
 using Berth.Registry.Collection;
+using Berth.Registry.Services;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,11 +40,13 @@ public static class CollectorModule
         services.AddHostedService(sp => sp.GetRequiredService<CollectorInitializer>());
         services.AddOutboxDispatcher<CollectorDbContext, CollectorDb>();
         services.AddSingleton<CollectorMetrics>();
-        services.AddSingleton(sp => new CollectionRunner(sp.GetRequiredService<CollectorDb>(),
+        // The registry enforces the windows (restores) and the collector applies them (collections).
+        services.AddSingleton<ITimeMachineWindows, ConfiguredTimeMachineWindows>();
+        services.AddSingleton<ImmutabilityRules>();
+        services.AddSingleton<ITagGuard>(sp => sp.GetRequiredService<ImmutabilityRules>());
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<CollectionRunner>(sp,
             sp.GetService<GarbageCollector>() ?? throw new InvalidOperationException(
-                "the collector module runs next to the registry module: use --services all, or a list with both 'registry' and 'collector'"),
-            sp.GetRequiredService<CollectorMetrics>(), sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<CollectorOptions>>(),
-            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<CollectionRunner>>()));
+                "the collector module runs next to the registry module: use --services all, or a list with both 'registry' and 'collector'")));
         services.AddHostedService<CollectionScheduler>();
         if (!string.IsNullOrEmpty(options.AuthUrl)) services.AddRemoteAccessDirectory(options.AuthUrl);
         services.AddSingleton<CollectorAccess>();

@@ -37,7 +37,17 @@ public sealed record TagCreated(string Repository, string Tag, string Digest) : 
 
 public sealed record TagMoved(string Repository, string Tag, string Digest, string PreviousDigest) : IntegrationEvent;
 
-public sealed record TagDeleted(string Repository, string Tag, string Digest) : IntegrationEvent;
+public sealed record TagDeleted(string Repository, string Tag, string Digest) : IntegrationEvent
+{
+    /// <summary>Deleted with its history: the time machine can no longer restore it.</summary>
+    public bool Permanent { get; init; }
+}
+
+/// <summary>A live tag's expiration set (or cleared: <c>ExpiresAt</c> null), through the API or by a <c>quay.expires-after</c> label at push.</summary>
+public sealed record TagExpirationChanged(string Repository, string Tag, string Digest, DateTimeOffset? ExpiresAt) : IntegrationEvent;
+
+/// <summary>A tag pointed back, through the time machine, at a manifest it pointed at before; <c>PreviousDigest</c> is where it pointed (null if it was deleted).</summary>
+public sealed record TagRestored(string Repository, string Tag, string Digest, string? PreviousDigest) : IntegrationEvent;
 
 /// <summary>A blob stored and linked into a repository by an upload (not by a mount).</summary>
 public sealed record BlobUploaded(string Repository, string Digest, long Size) : IntegrationEvent;

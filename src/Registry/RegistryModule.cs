@@ -67,6 +67,10 @@ public static class RegistryModule
         services.AddHostedService<UploadProgressSweeper>();
         services.AddSingleton<RegistryMetrics>();
         services.AddSingleton<Collection.GarbageCollector>();
+        services.AddHostedService<Collection.TagExpiryWatcher>();
+        services.TryAddSingleton<Collection.ITimeMachineWindows>(new Collection.FixedTimeMachineWindows(Collection.FixedTimeMachineWindows.Default));
+        services.AddSingleton<TimeMachine>();
+        services.TryAddSingleton<ITagGuard, NoTagGuard>();
 
         services.AddGrpc(o => o.EnableDetailedErrors = false).AddJsonTranscoding();
         return builder;

@@ -9,24 +9,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Berth.Registry.Tests;
 
 /// <summary>A Server whose grace period is one second, so collections can be tested without waiting an hour.</summary>
-public sealed class ShortGraceServerFixture : IAsyncLifetime
+public sealed class ShortGraceServerFixture() : ConfiguredServerFixture("berth-gc", "--Registry:GracePeriod", "00:00:01")
 {
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(1);
-    private readonly TempDirectory _data = new("berth-gc");
-    private RunningApp? _server;
-
-    public RunningApp Server => _server ?? throw new InvalidOperationException("server not started");
-
-    public string DataDirectory => _data.Path;
-
-    public async Task InitializeAsync() =>
-        _server = await BerthHosts.StartServerAsync(_data.Path, "--Registry:GracePeriod", Grace.ToString());
-
-    public async Task DisposeAsync()
-    {
-        if (_server is not null) await _server.DisposeAsync();
-        _data.Dispose();
-    }
 }
 
 /// <summary>What a collection removes, what it keeps, and that a dry run only reports.</summary>

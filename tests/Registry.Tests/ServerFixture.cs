@@ -2,10 +2,10 @@ using Berth.TestSupport;
 
 namespace Berth.Registry.Tests;
 
-/// <summary>One embedded-default Server per test class, with its own data directory.</summary>
-public sealed class ServerFixture : IAsyncLifetime
+/// <summary>One embedded-default Server per test class, with its own data directory and any extra settings.</summary>
+public abstract class ConfiguredServerFixture(string prefix, params string[] settings) : IAsyncLifetime
 {
-    private readonly TempDirectory _data = new("berth-registry");
+    private readonly TempDirectory _data = new(prefix);
     private RunningApp? _server;
 
     public RunningApp Server => _server ?? throw new InvalidOperationException("server not started");
@@ -14,7 +14,7 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public HttpClient CreateClient() => Server.CreateClient();
 
-    public async Task InitializeAsync() => _server = await BerthHosts.StartServerAsync(_data.Path);
+    public async Task InitializeAsync() => _server = await BerthHosts.StartServerAsync(_data.Path, settings);
 
     public async Task DisposeAsync()
     {
@@ -22,3 +22,5 @@ public sealed class ServerFixture : IAsyncLifetime
         _data.Dispose();
     }
 }
+
+public sealed class ServerFixture() : ConfiguredServerFixture("berth-registry");

@@ -1,5 +1,6 @@
 using Berth.Collector.Api.V1;
 using Berth.Collector.Data;
+using Berth.Collector.Policies;
 using Berth.Collector.Running;
 using Berth.Registry.Collection;
 using Google.Protobuf.WellKnownTypes;
@@ -9,8 +10,12 @@ using Microsoft.Extensions.Hosting;
 
 namespace Berth.Collector.Api;
 
-/// <summary>Collections on demand and their history, over gRPC and (transcoded) REST under /api/v1/collector.</summary>
-public sealed class CollectorGrpcService(CollectorDb collectorDb, CollectionRunner runner, CollectorAccess access, IHostApplicationLifetime lifetime)
+/// <summary>
+/// The collector's API over gRPC and (transcoded) REST under /api/v1/collector:
+/// collections and their history here, immutability rules in the other part.
+/// </summary>
+public sealed partial class CollectorGrpcService(CollectorDb collectorDb, CollectionRunner runner, CollectorAccess access,
+    ImmutabilityRules immutability, IHostApplicationLifetime lifetime)
     : CollectorService.CollectorServiceBase
 {
     public override async Task<Api.V1.CollectionRun> StartCollection(StartCollectionRequest request, ServerCallContext context)

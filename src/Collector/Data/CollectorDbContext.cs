@@ -7,6 +7,7 @@ namespace Berth.Collector.Data;
 public abstract class CollectorDbContext(DbContextOptions options) : DbContext(options)
 {
     public DbSet<CollectionRun> Runs => Set<CollectionRun>();
+    public DbSet<ImmutabilityRule> ImmutabilityRules => Set<ImmutabilityRule>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -20,6 +21,15 @@ public abstract class CollectorDbContext(DbContextOptions options) : DbContext(o
             e.Property(r => r.Status).HasMaxLength(16);
             e.Property(r => r.Phase).HasMaxLength(32);
             e.Property(r => r.RequestedBy).HasMaxLength(256);
+        });
+        model.Entity<ImmutabilityRule>(e =>
+        {
+            e.ToTable("ImmutabilityRules");
+            e.HasIndex(r => r.Namespace);
+            e.Property(r => r.Namespace).HasMaxLength(255);
+            e.Property(r => r.Repository).HasMaxLength(255);
+            e.Property(r => r.TagPattern).HasMaxLength(Policies.ImmutabilityRules.MaxPatternLength);
+            e.Property(r => r.CreatedBy).HasMaxLength(256);
         });
         model.MapOutbox();
     }

@@ -17,14 +17,10 @@ namespace Berth.Collector.Running;
 /// the transaction that records its end.
 /// </summary>
 public sealed class CollectionRunner(CollectorDb collectorDb, GarbageCollector collector, CollectorMetrics metrics,
-    IOptions<CollectorOptions> options, ILogger<CollectionRunner> logger)
+    ITimeMachineWindows windows, IOptions<CollectorOptions> options, ILogger<CollectionRunner> logger)
 {
     private static readonly TimeSpan SaveEvery = TimeSpan.FromSeconds(1);
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
-
-    /// <summary>The window of a namespace: its own if configured, else the default.</summary>
-    public TimeSpan TimeMachineWindow(string @namespace) =>
-        options.Value.TimeMachineWindows.TryGetValue(@namespace, out var window) ? window : options.Value.DefaultTimeMachineWindow;
 
     /// <summary>
     /// Records a new run and starts it in the background; null when another run is in
@@ -124,7 +120,7 @@ public sealed class CollectionRunner(CollectorDb collectorDb, GarbageCollector c
         var before = Snapshot(run);
         var started = DateTime.UtcNow;
         var lastSave = DateTime.MinValue;
-        var request = new CollectionRequest(run.Id, new CollectionScope(run.Namespace, run.Repository), run.DryRun, TimeMachineWindow, options.Value.StaleUploadAge);
+        var request = new CollectionRequest(run.Id, new CollectionScope(run.Namespace, run.Repository), run.DryRun, windows.WindowOf, options.Value.StaleUploadAge);
         try
         {
             var report = await collector.RunAsync(request, async progress =>

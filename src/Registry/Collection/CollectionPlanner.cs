@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Registry.Collection;
 
-public sealed record TagCandidate(long Id, long RepositoryId, string Name, long ManifestId, DateTime ExpiresAt);
+public sealed record TagCandidate(long Id, long RepositoryId, string Repository, string Name, long ManifestId, DateTime ExpiresAt);
 
 public sealed record ManifestCandidate(long Id, long RepositoryId, string Digest);
 
@@ -60,7 +60,7 @@ public static class CollectionPlanner
             var endedAt = tag.EndedAt;
             if (ReachabilityRules.TagExpired(tag.EndedAt, tag.ExpiresAt, now))
             {
-                plan.ExpiredTags.Add(new TagCandidate(tag.Id, tag.RepositoryId, tag.Name, tag.ManifestId, tag.ExpiresAt!.Value));
+                plan.ExpiredTags.Add(new TagCandidate(tag.Id, tag.RepositoryId, plan.RepositoryNames[tag.RepositoryId], tag.Name, tag.ManifestId, tag.ExpiresAt!.Value));
                 endedAt = tag.ExpiresAt;
             }
             if (ReachabilityRules.TagHistoryPrunable(endedAt, windowCutoffs[tag.RepositoryId])) plan.PrunableTagRows.Add(tag.Id);

@@ -58,7 +58,7 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
         {
             await Phase(report, CollectionPhase.ExpireTags, progress);
             foreach (var batch in plan.ExpiredTags.Chunk(BatchSize))
-                await Step(report, progress, () => ExpireTagsAsync(batch, plan, now, report, cancellationToken));
+                await Step(report, progress, async () => report.TagsExpired += await ExpireTagsAsync(batch, now, cancellationToken));
             await Phase(report, CollectionPhase.PruneTagHistory, progress);
             foreach (var batch in plan.PrunableTagRows.Chunk(BatchSize))
                 await Step(report, progress, () => PruneTagHistoryAsync(batch, report, cancellationToken));
@@ -96,8 +96,34 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
         await progress(report);
     }
 
+    /// <summary>
+    /// Ends the live tags whose expiration has come, a batch at a time, between
+    /// collections too (<see cref="TagExpiryWatcher"/>), so an expired tag stops
+    /// resolving within seconds; returns how many ended.
+    /// </summary>
+    public async Task<int> ExpireDueTagsAsync(CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (true)
+        {
+            var now = registryDb.Now();
+            List<TagCandidate> due;
+            await using (var db = registryDb.Open())
+                due = await (from t in db.Tags.AsNoTracking()
+                             join r in db.Repositories.AsNoTracking() on t.RepositoryId equals r.Id
+                             where t.EndedAt == null && t.ExpiresAt != null && t.ExpiresAt <= now
+                             orderby t.Id
+                             select new TagCandidate(t.Id, t.RepositoryId, r.Name, t.Name, t.ManifestId, t.ExpiresAt!.Value))
+                    .Take(BatchSize).ToListAsync(cancellationToken);
+            if (due.Count == 0) return total;
+            var ended = await ExpireTagsAsync([.. due], now, cancellationToken);
+            total += ended;
+            if (ended == 0) return total;
+        }
+    }
+
     /// <summary>Ends live tags whose expiration came, each with a TagExpired event, at the time they expired.</summary>
-    private async Task ExpireTagsAsync(TagCandidate[] batch, CollectionPlan plan, DateTime now, CollectionReport report, CancellationToken cancellationToken)
+    private async Task<int> ExpireTagsAsync(TagCandidate[] batch, DateTime now, CancellationToken cancellationToken)
     {
         var expired = await registryDb.WriteAsync(async db =>
         {
@@ -109,7 +135,7 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
                     .ExecuteUpdateAsync(u => u.SetProperty(t => t.EndedAt, t => t.ExpiresAt), cancellationToken);
                 if (ended == 0) continue;
                 var digest = await db.Manifests.Where(m => m.Id == tag.ManifestId).Select(m => m.Digest).FirstAsync(cancellationToken);
-                db.Publish(new TagExpired(plan.RepositoryNames[tag.RepositoryId], tag.Name, digest, new DateTimeOffset(tag.ExpiresAt, TimeSpan.Zero)) { Actor = EventActor.System });
+                db.Publish(new TagExpired(tag.Repository, tag.Name, digest, new DateTimeOffset(tag.ExpiresAt, TimeSpan.Zero)) { Actor = EventActor.System });
                 done.Add(tag);
             }
             await db.SaveChangesAsync(cancellationToken);
@@ -120,7 +146,7 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
             cache.RemoveManifest(tag.RepositoryId, tag.Name);
             cache.RemoveTagList(tag.RepositoryId);
         }
-        report.TagsExpired += expired.Count;
+        return expired.Count;
     }
 
     /// <summary>Ended rows do not change, so the plan's judgement that they left the window still holds.</summary>

@@ -69,6 +69,8 @@ public abstract class RegistryDbContext(DbContextOptions options) : DbContext(op
             e.HasIndex(t => new { t.RepositoryId, t.Name }).IsUnique().HasFilter("\"EndedAt\" IS NULL").HasDatabaseName("IX_Tags_Live");
             e.HasIndex(t => new { t.RepositoryId, t.Name, t.StartedAt });
             e.HasIndex(t => t.ManifestId);
+            // Live tags that will expire, for the watcher that ends them.
+            e.HasIndex(t => t.ExpiresAt).HasFilter("\"EndedAt\" IS NULL AND \"ExpiresAt\" IS NOT NULL").HasDatabaseName("IX_Tags_Expiring");
             e.Property(t => t.Name).HasMaxLength(128);
             e.HasOne<RepositoryRow>().WithMany().HasForeignKey(t => t.RepositoryId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<ManifestRow>().WithMany().HasForeignKey(t => t.ManifestId).OnDelete(DeleteBehavior.Restrict);

@@ -9,7 +9,7 @@ using Grpc.Core;
 namespace Berth.Registry.Grpc;
 
 /// <summary>The management API (gRPC, and REST under /api/v1 through JSON transcoding).</summary>
-public sealed class RegistryGrpcService(CatalogService catalog, ManifestService manifests, ApiAccess access) : RegistryService.RegistryServiceBase
+public sealed class RegistryGrpcService(CatalogService catalog, ManifestService manifests, TimeMachine timeMachine, ApiAccess access, TimeProvider clock) : RegistryService.RegistryServiceBase
 {
     private const int DefaultPageSize = 100;
     private const int MaxPageSize = 1000;
@@ -48,6 +48,7 @@ public sealed class RegistryGrpcService(CatalogService catalog, ManifestService 
                 StartedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(t.StartedAt, DateTimeKind.Utc)),
                 EndedAt = t.EndedAt is { } ended ? Timestamp.FromDateTime(DateTime.SpecifyKind(ended, DateTimeKind.Utc)) : null,
                 Live = t.EndedAt is null,
+                ExpiresAt = t.ExpiresAt is { } expires ? Timestamp.FromDateTime(DateTime.SpecifyKind(expires, DateTimeKind.Utc)) : null,
             }));
             return response;
         });
@@ -84,13 +85,61 @@ public sealed class RegistryGrpcService(CatalogService catalog, ManifestService 
         {
             RequireName(request.Repository, "repository");
             await access.RequireAsync(context, request.Repository, RepositoryRole.Write, $"delete tags in '{request.Repository}'");
-            var reference = ManifestReference.Parse(request.Tag);
-            if (reference.Tag is null)
-                throw new RpcException(new Status(StatusCode.InvalidArgument, "tag must be a tag name, not a digest"));
+            var reference = RequireTag(request.Tag);
+            if (request.Permanently)
+            {
+                var last = await timeMachine.DeletePermanentlyAsync(request.Repository, request.Tag, context.CancellationToken);
+                return new DeleteTagResponse { Repository = request.Repository, Tag = request.Tag, ManifestDigest = last ?? "" };
+            }
             var target = await manifests.GetAsync(request.Repository, reference, context.CancellationToken);
             await manifests.DeleteAsync(request.Repository, reference, context.CancellationToken);
             return new DeleteTagResponse { Repository = request.Repository, Tag = request.Tag, ManifestDigest = target.Digest };
         });
+
+    public override Task<Tag> SetTagExpiration(SetTagExpirationRequest request, ServerCallContext context) =>
+        Guard(async () =>
+        {
+            RequireName(request.Repository, "repository");
+            await access.RequireAsync(context, request.Repository, RepositoryRole.Write, $"change tags in '{request.Repository}'");
+            RequireTag(request.Tag);
+            DateTime? expiresAt = null;
+            if (!request.ClearExpiration)
+            {
+                if (request.ExpiresAt is null)
+                    throw new RpcException(new Status(StatusCode.InvalidArgument, "expires_at is required (or set clear_expiration)"));
+                expiresAt = request.ExpiresAt.ToDateTime();
+                if (expiresAt <= clock.GetUtcNow().UtcDateTime)
+                    throw new RpcException(new Status(StatusCode.InvalidArgument, $"expires_at {expiresAt:O} is not in the future; delete the tag instead"));
+            }
+            return ToMessage(await timeMachine.SetExpirationAsync(request.Repository, request.Tag, expiresAt, context.CancellationToken));
+        });
+
+    public override Task<Tag> RestoreTag(RestoreTagRequest request, ServerCallContext context) =>
+        Guard(async () =>
+        {
+            RequireName(request.Repository, "repository");
+            await access.RequireAsync(context, request.Repository, RepositoryRole.Write, $"restore tags in '{request.Repository}'");
+            RequireTag(request.Tag);
+            if (!Digest.TryParse(request.ManifestDigest, out var digest))
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"manifest_digest '{request.ManifestDigest}' is not a digest"));
+            return ToMessage(await timeMachine.RestoreAsync(request.Repository, request.Tag, digest.Value, context.CancellationToken));
+        });
+
+    private static ManifestReference RequireTag(string tag)
+    {
+        if (!Names.IsValidTag(tag))
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"'{(tag.Length > 200 ? tag[..200] : tag)}' is not a tag name"));
+        return new ManifestReference(tag, null);
+    }
+
+    private static Tag ToMessage(TagState state) => new()
+    {
+        Name = state.Name,
+        ManifestDigest = state.ManifestDigest,
+        StartedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(state.StartedAt, DateTimeKind.Utc)),
+        Live = true,
+        ExpiresAt = state.ExpiresAt is { } expires ? Timestamp.FromDateTime(DateTime.SpecifyKind(expires, DateTimeKind.Utc)) : null,
+    };
 
     private static int PageSize(int requested) => requested <= 0 ? DefaultPageSize : Math.Min(requested, MaxPageSize);
 

@@ -6,7 +6,7 @@ namespace Berth.Registry.Services;
 
 public sealed record Page<T>(IReadOnlyList<T> Items, bool HasMore);
 
-public sealed record TagHistoryEntry(string Name, string ManifestDigest, string MediaType, DateTime StartedAt, DateTime? EndedAt);
+public sealed record TagHistoryEntry(string Name, string ManifestDigest, string MediaType, DateTime StartedAt, DateTime? EndedAt, DateTime? ExpiresAt);
 
 public sealed record RepositorySummary(string Name, DateTime CreatedAt, int TagCount, int ManifestCount, long SizeBytes, DateTime? LastModified);
 
@@ -64,10 +64,14 @@ public sealed class CatalogService(RegistryDb registryDb, RepositoryDirectory re
         var (shared, read) = await cache.ReadSharedTagListAsync(repositoryId, stamp);
         if (shared is not null) return shared;
         await using var db = registryDb.Open();
-        var tags = await db.Tags.AsNoTracking().Where(t => t.RepositoryId == repositoryId && t.EndedAt == null).Select(t => t.Name).ToArrayAsync(cancellationToken);
+        var now = registryDb.Now();
+        var live = await db.Tags.AsNoTracking().Where(t => t.RepositoryId == repositoryId && t.EndedAt == null && (t.ExpiresAt == null || t.ExpiresAt > now))
+            .Select(t => new { t.Name, Expiring = t.ExpiresAt != null }).ToListAsync(cancellationToken);
+        var tags = live.Select(t => t.Name).ToArray();
         // Ordinal order whatever the database's collation: the spec's lexical order.
         Array.Sort(tags, StringComparer.Ordinal);
-        cache.SetTagList(repositoryId, tags, stamp, read);
+        // A list with a tag that will expire is not cached: no copy may outlive the expiration.
+        if (!live.Any(t => t.Expiring)) cache.SetTagList(repositoryId, tags, stamp, read);
         return tags;
     }
 
@@ -84,9 +88,9 @@ public sealed class CatalogService(RegistryDb registryDb, RepositoryDirectory re
         var rows = await (from t in db.Tags.AsNoTracking()
                           join m in db.Manifests.AsNoTracking() on t.ManifestId equals m.Id
                           where t.RepositoryId == repositoryId && wanted.Contains(t.Name) && (includeHistory || t.EndedAt == null)
-                          select new { t.Id, t.Name, m.Digest, m.MediaType, t.StartedAt, t.EndedAt }).ToListAsync(cancellationToken);
+                          select new { t.Id, t.Name, m.Digest, m.MediaType, t.StartedAt, t.EndedAt, t.ExpiresAt }).ToListAsync(cancellationToken);
         var entries = rows.OrderBy(r => r.Name, StringComparer.Ordinal).ThenByDescending(r => r.Id)
-            .Select(r => new TagHistoryEntry(r.Name, r.Digest, r.MediaType, r.StartedAt, r.EndedAt)).ToList();
+            .Select(r => new TagHistoryEntry(r.Name, r.Digest, r.MediaType, r.StartedAt, r.EndedAt, r.ExpiresAt)).ToList();
         return new Page<TagHistoryEntry>(entries, page.HasMore);
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Berth.Registry.Collection;
 using Berth.Registry.Data;
 using Berth.Oci;
+using Berth.Registry.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Registry.Services;
@@ -13,7 +14,7 @@ public sealed record PutManifestResult(Digest Digest, string? SubjectDigest);
 public sealed record ReferrerDescriptor(string MediaType, string Digest, long Size, string? ArtifactType, Dictionary<string, string>? Annotations);
 
 /// <summary>Storing, resolving and deleting manifests, and the tags that point at them.</summary>
-public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory repositories, RegistryCache cache, TagWriter tags, RegistryMetrics metrics, EventActors actors)
+public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory repositories, RegistryCache cache, TagWriter tags, RegistryMetrics metrics, EventActors actors, IBlobStore store, ITagGuard guard)
 {
     public async Task<PutManifestResult> PutAsync(string repository, ManifestReference reference, byte[] content, string? contentType, CancellationToken cancellationToken)
     {
@@ -28,6 +29,9 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
         var annotations = parsed.Annotations is { Count: > 0 } a ? JsonSerializer.Serialize(a) : null;
         var totalSize = SaturatingSum(parsed.IsIndex ? parsed.Children : parsed.RequiredBlobs);
         var actor = actors.Current();
+        var expiresAfter = reference.Tag is null ? null : await ExpiryOfAsync(parsed, cancellationToken);
+        if (reference.Tag is { } guarded && await CurrentTargetAsync(repositoryId, guarded, cancellationToken) is { } current && current != digestText)
+            await guard.RequireMutableAsync(repository, guarded, "moved", cancellationToken);
 
         await registryDb.WriteAsync(async db =>
         {
@@ -74,6 +78,13 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
                     db.Publish(new TagMoved(repository, tag, digestText, await DigestOfAsync(db, previousId, cancellationToken)) { Actor = actor });
                 else if (changed)
                     db.Publish(new TagCreated(repository, tag, digestText) { Actor = actor });
+                if (changed && expiresAfter is { } lifetime)
+                {
+                    var expiresAt = now + lifetime;
+                    await db.Tags.Where(t => t.RepositoryId == repositoryId && t.Name == tag && t.EndedAt == null)
+                        .ExecuteUpdateAsync(u => u.SetProperty(t => t.ExpiresAt, expiresAt), cancellationToken);
+                    db.Publish(new TagExpirationChanged(repository, tag, digestText, new DateTimeOffset(expiresAt, TimeSpan.Zero)) { Actor = actor });
+                }
             }
             await db.SaveChangesAsync(cancellationToken);
             return existing.Id;
@@ -89,11 +100,40 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
         return new PutManifestResult(digest, parsed.Subject?.Digest.ToString());
     }
 
+    /// <summary>The <see cref="ExpiryLabel"/> of an image's config, read from the store (null for indexes, artifacts and large configs).</summary>
+    private async Task<TimeSpan?> ExpiryOfAsync(ParsedManifest parsed, CancellationToken cancellationToken)
+    {
+        if (parsed.IsIndex || parsed.Config is not { Size: > 0 and <= ExpiryLabel.MaxConfigBytes } config) return null;
+        await using var reader = await store.OpenReadAsync(config.Digest, cancellationToken);
+        if (reader is null) return null;  // the reference check in the transaction reports the missing blob
+        var bytes = reader.LocalPath is { } path
+            ? await File.ReadAllBytesAsync(path, cancellationToken)
+            : await ReadAllAsync(reader.Stream!, cancellationToken);
+        return ExpiryLabel.FromConfig(bytes);
+    }
+
+    private static async Task<byte[]> ReadAllAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        await stream.CopyToAsync(buffer, cancellationToken);
+        return buffer.ToArray();
+    }
+
     /// <summary>The locks of everything a push makes reachable: its own row, its blobs and its children.</summary>
     private static IEnumerable<long> ReferenceLocks(long repositoryId, string digest, ParsedManifest parsed) =>
         parsed.RequiredBlobs.Select(b => ContentLocks.BlobKey(b.Digest.ToString()))
             .Concat(parsed.Children.Select(c => ContentLocks.ManifestKey(repositoryId, c.Digest.ToString())))
             .Append(ContentLocks.ManifestKey(repositoryId, digest));
+
+    /// <summary>The digest a live tag points at, or null.</summary>
+    private async Task<string?> CurrentTargetAsync(long repositoryId, string tag, CancellationToken cancellationToken)
+    {
+        await using var db = registryDb.Open();
+        return await (from t in db.Tags.AsNoTracking()
+                      join m in db.Manifests.AsNoTracking() on t.ManifestId equals m.Id
+                      where t.RepositoryId == repositoryId && t.Name == tag && t.EndedAt == null
+                      select m.Digest).FirstOrDefaultAsync(cancellationToken);
+    }
 
     private static Task<string> DigestOfAsync(RegistryDbContext db, long manifestId, CancellationToken cancellationToken) =>
         db.Manifests.Where(m => m.Id == manifestId).Select(m => m.Digest).FirstAsync(cancellationToken);
@@ -146,19 +186,25 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
         var (shared, read) = await cache.ReadSharedManifestAsync(repositoryId, key, stamp);
         if (shared is not null) return shared;
         await using var db = registryDb.Open();
-        IQueryable<ManifestRow> query;
+        ManifestView? view;
         if (reference.Tag is { } tag)
         {
-            query = from t in db.Tags.AsNoTracking()
-                    join m in db.Manifests.AsNoTracking() on t.ManifestId equals m.Id
-                    where t.RepositoryId == repositoryId && t.Name == tag && t.EndedAt == null && m.DeletedAt == null
-                    select m;
+            var now = registryDb.Now();
+            var found = await (from t in db.Tags.AsNoTracking()
+                               join m in db.Manifests.AsNoTracking() on t.ManifestId equals m.Id
+                               where t.RepositoryId == repositoryId && t.Name == tag && t.EndedAt == null && m.DeletedAt == null
+                                   && (t.ExpiresAt == null || t.ExpiresAt > now)
+                               select new { View = new ManifestView(m.Id, m.RepositoryId, m.Digest, m.MediaType, m.Content, m.SubjectDigest, m.PushedAt), t.ExpiresAt })
+                .FirstOrDefaultAsync(cancellationToken);
+            // A tag that will expire is not cached: no copy may outlive its expiration.
+            if (found?.ExpiresAt is not null) return found.View;
+            view = found?.View;
         }
         else
         {
-            query = db.Manifests.AsNoTracking().Where(m => m.RepositoryId == repositoryId && m.Digest == key && m.DeletedAt == null);
+            view = await db.Manifests.AsNoTracking().Where(m => m.RepositoryId == repositoryId && m.Digest == key && m.DeletedAt == null)
+                .Select(m => new ManifestView(m.Id, m.RepositoryId, m.Digest, m.MediaType, m.Content, m.SubjectDigest, m.PushedAt)).FirstOrDefaultAsync(cancellationToken);
         }
-        var view = await query.Select(m => new ManifestView(m.Id, m.RepositoryId, m.Digest, m.MediaType, m.Content, m.SubjectDigest, m.PushedAt)).FirstOrDefaultAsync(cancellationToken);
         if (view is not null) cache.SetManifest(repositoryId, key, view, stamp, read);
         return view;
     }
@@ -171,6 +217,7 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
         var actor = actors.Current();
         if (reference.Tag is { } tag)
         {
+            await guard.RequireMutableAsync(repository, tag, "deleted", cancellationToken);
             var ended = await registryDb.WriteAsync(async db =>
             {
                 var current = await db.Tags.Where(t => t.RepositoryId == repositoryId && t.Name == tag && t.EndedAt == null)
@@ -191,6 +238,14 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
         }
 
         var digest = reference.ToString();
+        await using (var read = registryDb.Open())
+        {
+            var liveTags = await (from t in read.Tags.AsNoTracking()
+                                  join m in read.Manifests.AsNoTracking() on t.ManifestId equals m.Id
+                                  where m.RepositoryId == repositoryId && m.Digest == digest && t.EndedAt == null
+                                  select t.Name).ToListAsync(cancellationToken);
+            foreach (var liveTag in liveTags) await guard.RequireMutableAsync(repository, liveTag, "deleted with its manifest", cancellationToken);
+        }
         var endedTags = await registryDb.WriteAsync<List<string>?>(async db =>
         {
             var manifest = await db.Manifests.FirstOrDefaultAsync(m => m.RepositoryId == repositoryId && m.Digest == digest && m.DeletedAt == null, cancellationToken);

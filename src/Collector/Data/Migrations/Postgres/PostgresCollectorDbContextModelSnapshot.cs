@@ -99,6 +99,43 @@ namespace Berth.Collector.Data.Migrations.Postgres
                     b.ToTable("CollectionRuns", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Collector.Data.ImmutabilityRule", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Namespace")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<string>("Repository")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<string>("TagPattern")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Namespace");
+
+                    b.ToTable("ImmutabilityRules", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Data.Outbox.OutboxMessage", b =>
                 {
                     b.Property<Guid>("Id")

@@ -94,6 +94,41 @@ namespace Berth.Collector.Data.Migrations.Sqlite
                     b.ToTable("CollectionRuns", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Collector.Data.ImmutabilityRule", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Namespace")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Repository")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TagPattern")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Namespace");
+
+                    b.ToTable("ImmutabilityRules", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Data.Outbox.OutboxMessage", b =>
                 {
                     b.Property<Guid>("Id")

@@ -215,6 +215,10 @@ namespace Berth.Registry.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("IX_Tags_Expiring")
+                        .HasFilter("\"EndedAt\" IS NULL AND \"ExpiresAt\" IS NOT NULL");
+
                     b.HasIndex("ManifestId");
 
                     b.HasIndex("RepositoryId", "Name")
