@@ -39,6 +39,13 @@ public sealed class CollectorOptions : IModuleDatabaseOptions
     [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
     public TimeSpan StaleUploadAge { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// The share of time a collection works; it rests for the rest after each batch,
+    /// so pushes and pulls keep most of the machine (see bench/gc.sh). 1: flat out.
+    /// </summary>
+    [Range(0.05, 1.0)]
+    public double DutyCycle { get; set; } = 0.5;
+
     public string ResolveConnectionString() =>
         ConnectionString ?? (DatabaseProvider == "sqlite"
             ? $"Data Source={Path.Combine(DataDirectory, "collector.db")}"

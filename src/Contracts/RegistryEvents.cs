@@ -43,6 +43,9 @@ public sealed record TagDeleted(string Repository, string Tag, string Digest) : 
     public bool Permanent { get; init; }
 }
 
+/// <summary>A tag removed by a retention policy (it stays restorable for the time-machine window).</summary>
+public sealed record TagPruned(string Repository, string Tag, string Digest, string Policy) : IntegrationEvent;
+
 /// <summary>A live tag's expiration set (or cleared: <c>ExpiresAt</c> null), through the API or by a <c>quay.expires-after</c> label at push.</summary>
 public sealed record TagExpirationChanged(string Repository, string Tag, string Digest, DateTimeOffset? ExpiresAt) : IntegrationEvent;
 
@@ -78,4 +81,8 @@ public sealed record GarbageCollected(
     long BytesFreed,
     int UploadsRemoved,
     int OrphanFilesRemoved,
-    double Seconds) : IntegrationEvent;
+    double Seconds) : IntegrationEvent
+{
+    /// <summary>Tags retention policies removed before collecting.</summary>
+    public int TagsPruned { get; init; }
+}

@@ -65,6 +65,9 @@ public static class RegistryModule
         services.AddSingleton<PullEventQueue>();
         if (options.PullEvents) services.AddHostedService<PullEventWriter>();
         services.AddHostedService<UploadProgressSweeper>();
+        services.AddSingleton<PullTimes>();
+        services.AddSingleton<PullTimeWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<PullTimeWriter>());
         services.AddSingleton<RegistryMetrics>();
         services.AddSingleton<Collection.GarbageCollector>();
         services.AddHostedService<Collection.TagExpiryWatcher>();

@@ -45,5 +45,7 @@ public static class AuditKinds
     public const string LoginFailure = "login_failure";
     public const string RotateLogs = "rotate_logs";
     public const string ExpireTag = "expire_tag";
+    /// <summary>Quay's name for a tag its auto-prune (retention) policy removed.</summary>
+    public const string AutopruneTagDelete = "autoprune_tag_delete";
     public const string GarbageCollection = "garbage_collection";
 }

@@ -12,11 +12,7 @@ public sealed partial class CollectorGrpcService
 {
     public override async Task<Api.V1.ImmutabilityRule> CreateImmutabilityRule(CreateImmutabilityRuleRequest request, ServerCallContext context)
     {
-        if (string.IsNullOrEmpty(request.Namespace))
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "namespace is required"));
-        var repository = string.IsNullOrEmpty(request.Repository) ? null : request.Repository;
-        if (repository is not null && ReachabilityRules.NamespaceOf(repository) != request.Namespace)
-            throw new RpcException(new Status(StatusCode.InvalidArgument, $"repository '{repository}' is not in namespace '{request.Namespace}'"));
+        var repository = PolicyScope(request.Namespace, request.Repository);
         if (ImmutabilityRules.Compile(request.TagPattern) is (null, { } error))
             throw new RpcException(new Status(StatusCode.InvalidArgument, error));
         var createdBy = await access.RequireAsync(context, new CollectionScope(request.Namespace, repository), "manage immutability rules");
@@ -57,6 +53,17 @@ public sealed partial class CollectorGrpcService
         await collectorDb.WriteAsync(db => db.ImmutabilityRules.Where(r => r.Id == request.Id).ExecuteDeleteAsync(context.CancellationToken), context.CancellationToken);
         immutability.Invalidate();
         return new DeleteImmutabilityRuleResponse();
+    }
+
+    /// <summary>Checks where a rule or policy applies: a namespace, and optionally one of its repositories (returned, or null).</summary>
+    private static string? PolicyScope(string @namespace, string repository)
+    {
+        if (string.IsNullOrEmpty(@namespace))
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "namespace is required"));
+        if (string.IsNullOrEmpty(repository)) return null;
+        if (ReachabilityRules.NamespaceOf(repository) != @namespace)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"repository '{repository}' is not in namespace '{@namespace}'"));
+        return repository;
     }
 
     private static Api.V1.ImmutabilityRule ToMessage(Data.ImmutabilityRule rule) => new()

@@ -15,7 +15,7 @@ namespace Berth.Collector.Api;
 /// collections and their history here, immutability rules in the other part.
 /// </summary>
 public sealed partial class CollectorGrpcService(CollectorDb collectorDb, CollectionRunner runner, CollectorAccess access,
-    ImmutabilityRules immutability, IHostApplicationLifetime lifetime)
+    ImmutabilityRules immutability, RetentionPass retention, IHostApplicationLifetime lifetime)
     : CollectorService.CollectorServiceBase
 {
     public override async Task<Api.V1.CollectionRun> StartCollection(StartCollectionRequest request, ServerCallContext context)
@@ -69,6 +69,7 @@ public sealed partial class CollectorGrpcService(CollectorDb collectorDb, Collec
             RequestedBy = run.RequestedBy,
             StartedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(run.StartedAt, DateTimeKind.Utc)),
             Resumes = run.Resumes,
+            TagsPruned = run.TagsPruned,
             TagsExpired = run.TagsExpired,
             TagHistoryPruned = run.TagHistoryPruned,
             ManifestsRemoved = run.ManifestsRemoved,

@@ -18,6 +18,7 @@ public sealed class CollectionRun
     public DateTime? FinishedAt { get; set; }
     /// <summary>How many times the run was resumed after a crash.</summary>
     public int Resumes { get; set; }
+    public int TagsPruned { get; set; }
     public int TagsExpired { get; set; }
     public int TagHistoryPruned { get; set; }
     public int ManifestsRemoved { get; set; }

@@ -8,6 +8,7 @@ public abstract class CollectorDbContext(DbContextOptions options) : DbContext(o
 {
     public DbSet<CollectionRun> Runs => Set<CollectionRun>();
     public DbSet<ImmutabilityRule> ImmutabilityRules => Set<ImmutabilityRule>();
+    public DbSet<RetentionPolicy> RetentionPolicies => Set<RetentionPolicy>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -30,6 +31,15 @@ public abstract class CollectorDbContext(DbContextOptions options) : DbContext(o
             e.Property(r => r.Repository).HasMaxLength(255);
             e.Property(r => r.TagPattern).HasMaxLength(Policies.ImmutabilityRules.MaxPatternLength);
             e.Property(r => r.CreatedBy).HasMaxLength(256);
+        });
+        model.Entity<RetentionPolicy>(e =>
+        {
+            e.ToTable("RetentionPolicies");
+            e.HasIndex(p => p.Namespace);
+            e.Property(p => p.Namespace).HasMaxLength(255);
+            e.Property(p => p.Repository).HasMaxLength(255);
+            e.Property(p => p.TagPattern).HasMaxLength(Policies.ImmutabilityRules.MaxPatternLength);
+            e.Property(p => p.CreatedBy).HasMaxLength(256);
         });
         model.MapOutbox();
     }

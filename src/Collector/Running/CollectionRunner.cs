@@ -1,4 +1,5 @@
 using Berth.Collector.Data;
+using Berth.Collector.Policies;
 using Berth.Contracts;
 using Berth.Contracts.Registry;
 using Berth.Data.Outbox;
@@ -16,7 +17,7 @@ namespace Berth.Collector.Running;
 /// running it again and adding up). A finished run publishes GarbageCollected in
 /// the transaction that records its end.
 /// </summary>
-public sealed class CollectionRunner(CollectorDb collectorDb, GarbageCollector collector, CollectorMetrics metrics,
+public sealed class CollectionRunner(CollectorDb collectorDb, GarbageCollector collector, RetentionPass retention, CollectorMetrics metrics,
     ITimeMachineWindows windows, IOptions<CollectorOptions> options, ILogger<CollectionRunner> logger)
 {
     private static readonly TimeSpan SaveEvery = TimeSpan.FromSeconds(1);
@@ -120,9 +121,16 @@ public sealed class CollectionRunner(CollectorDb collectorDb, GarbageCollector c
         var before = Snapshot(run);
         var started = DateTime.UtcNow;
         var lastSave = DateTime.MinValue;
-        var request = new CollectionRequest(run.Id, new CollectionScope(run.Namespace, run.Repository), run.DryRun, windows.WindowOf, options.Value.StaleUploadAge);
+        var request = new CollectionRequest(run.Id, new CollectionScope(run.Namespace, run.Repository), run.DryRun, windows.WindowOf, options.Value.StaleUploadAge)
+        {
+            DutyCycle = options.Value.DutyCycle,
+        };
         try
         {
+            // Retention first: the tags it ends are then judged by the time-machine window like any deleted tag.
+            var pruned = await retention.ApplyAsync(request.Scope, run.DryRun, stopping);
+            await collectorDb.WriteAsync(db => db.Runs.Where(r => r.Id == runId)
+                .ExecuteUpdateAsync(u => u.SetProperty(r => r.TagsPruned, r => r.TagsPruned + pruned), stopping), stopping);
             var report = await collector.RunAsync(request, async progress =>
             {
                 if (DateTime.UtcNow - lastSave < SaveEvery) return;
@@ -183,7 +191,7 @@ public sealed class CollectionRunner(CollectorDb collectorDb, GarbageCollector c
             if (publish)
                 db.Publish(new GarbageCollected(run.Id, run.Namespace, run.Repository, run.DryRun, run.TagsExpired, run.TagHistoryPruned,
                     run.ManifestsRemoved, run.BlobLinksRemoved, run.BlobsRemoved, run.BytesFreed, run.UploadsRemoved, run.OrphanFilesRemoved,
-                    (run.FinishedAt!.Value - run.StartedAt).TotalSeconds) { Actor = ActorOf(run) });
+                    (run.FinishedAt!.Value - run.StartedAt).TotalSeconds) { Actor = ActorOf(run), TagsPruned = run.TagsPruned });
             await db.SaveChangesAsync(cancellationToken);
             return run;
         }, cancellationToken);

@@ -21,4 +21,12 @@ public sealed record CollectionRequest(
     CollectionScope Scope,
     bool DryRun,
     Func<string, TimeSpan> TimeMachineWindow,
-    TimeSpan StaleUploadAge);
+    TimeSpan StaleUploadAge)
+{
+    /// <summary>
+    /// The share of the time the collection works; after each batch it rests for
+    /// the rest (0.5: as long as the batch took). Pushes share the database's write
+    /// path with the collection, so a collection going flat out slows them down.
+    /// </summary>
+    public double DutyCycle { get; init; } = 1.0;
+}

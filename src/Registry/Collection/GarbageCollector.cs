@@ -23,7 +23,8 @@ namespace Berth.Registry.Collection;
 /// </summary>
 public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, RegistryCache cache, IOptions<RegistryOptions> options, ILogger<GarbageCollector> logger)
 {
-    private const int BatchSize = 200;
+    /// <summary>Small enough that a batch holds the write path (SQLite's gate, the blobs' locks) only for milliseconds.</summary>
+    private const int BatchSize = 100;
 
     public TimeSpan GracePeriod => options.Value.GracePeriod;
 
@@ -58,20 +59,20 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
         {
             await Phase(report, CollectionPhase.ExpireTags, progress);
             foreach (var batch in plan.ExpiredTags.Chunk(BatchSize))
-                await Step(report, progress, async () => report.TagsExpired += await ExpireTagsAsync(batch, now, cancellationToken));
+                await Step(request, report, progress, async () => report.TagsExpired += await ExpireTagsAsync(batch, now, cancellationToken), cancellationToken);
             await Phase(report, CollectionPhase.PruneTagHistory, progress);
             foreach (var batch in plan.PrunableTagRows.Chunk(BatchSize))
-                await Step(report, progress, () => PruneTagHistoryAsync(batch, report, cancellationToken));
+                await Step(request, report, progress, () => PruneTagHistoryAsync(batch, report, cancellationToken), cancellationToken);
             await Phase(report, CollectionPhase.CollectManifests, progress);
             foreach (var layer in plan.ManifestLayers)
                 foreach (var batch in layer.Chunk(BatchSize))
-                    await Step(report, progress, () => CollectManifestsAsync(batch, graceCutoff, report, cancellationToken));
+                    await Step(request, report, progress, () => CollectManifestsAsync(batch, graceCutoff, report, cancellationToken), cancellationToken);
             await Phase(report, CollectionPhase.CollectBlobLinks, progress);
             foreach (var batch in plan.Links.Chunk(BatchSize))
-                await Step(report, progress, () => CollectLinksAsync(batch, graceCutoff, report, cancellationToken));
+                await Step(request, report, progress, () => CollectLinksAsync(batch, graceCutoff, report, cancellationToken), cancellationToken);
             await Phase(report, CollectionPhase.CollectBlobs, progress);
             foreach (var batch in plan.Blobs.Chunk(BatchSize))
-                await Step(report, progress, () => CollectBlobsAsync(batch, graceCutoff, report, cancellationToken));
+                await Step(request, report, progress, () => CollectBlobsAsync(batch, graceCutoff, report, cancellationToken), cancellationToken);
         }
         await Phase(report, CollectionPhase.RemoveStaleUploads, progress);
         await RemoveStaleUploadsAsync(request, now, report, cancellationToken);
@@ -90,10 +91,16 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
         return progress(report);
     }
 
-    private static async Task Step(CollectionReport report, Func<CollectionReport, Task> progress, Func<Task> batch)
+    private static async Task Step(CollectionRequest request, CollectionReport report, Func<CollectionReport, Task> progress, Func<Task> batch, CancellationToken cancellationToken)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await batch();
         await progress(report);
+        if (request.DutyCycle is > 0 and < 1)
+        {
+            var worked = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            await Task.Delay(worked * ((1 - request.DutyCycle) / request.DutyCycle), cancellationToken);
+        }
     }
 
     /// <summary>

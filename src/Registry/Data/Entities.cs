@@ -41,6 +41,8 @@ public sealed class ManifestRow
     public DateTime? DeletedAt { get; set; }
     /// <summary>Last time a push named this manifest again (re-pushed, or named by an index); it counts like <see cref="PushedAt"/> for the grace period.</summary>
     public DateTime? TouchedAt { get; set; }
+    /// <summary>Last time it was pulled by digest (written in batches, so up to half a minute late).</summary>
+    public DateTime? LastPulledAt { get; set; }
 }
 
 public sealed class ManifestBlobRow
@@ -70,6 +72,8 @@ public sealed class TagRow
     public DateTime? EndedAt { get; set; }
     /// <summary>When a live tag stops resolving; garbage collection then ends it as expired.</summary>
     public DateTime? ExpiresAt { get; set; }
+    /// <summary>Last time a live tag was pulled by name (written in batches, so up to half a minute late).</summary>
+    public DateTime? LastPulledAt { get; set; }
 }
 
 public sealed class UploadSessionRow

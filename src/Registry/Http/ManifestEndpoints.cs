@@ -10,7 +10,7 @@ namespace Berth.Registry.Http;
 
 /// <summary>GET, HEAD, PUT and DELETE of /v2/&lt;name&gt;/manifests/&lt;reference&gt;.</summary>
 public sealed class ManifestEndpoints(
-    ManifestService manifests, RegistryMetrics metrics, PullEventQueue pulls, EventActors actors, IOptions<RegistryOptions> options)
+    ManifestService manifests, RegistryMetrics metrics, PullEventQueue pulls, PullTimes pullTimes, EventActors actors, IOptions<RegistryOptions> options)
 {
     public async Task GetAsync(HttpContext context, string repository, string referenceText)
     {
@@ -31,6 +31,7 @@ public sealed class ManifestEndpoints(
         metrics.ManifestServed();
         if (HttpMethods.IsHead(context.Request.Method)) return;
         await response.Body.WriteAsync(manifest.Content, context.RequestAborted);
+        pullTimes.Record(manifest.RepositoryId, reference.Tag, manifest.Id);
         if (options.Value.PullEvents)
             pulls.Record(new ManifestPulled(repository, manifest.Digest, manifest.MediaType, reference.Tag) { Actor = actors.Current() });
     }

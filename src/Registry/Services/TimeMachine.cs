@@ -7,6 +7,9 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Registry.Services;
 
+/// <summary>A live tag as retention policies judge it: when it was pushed and last pulled (by name, or its manifest by digest).</summary>
+public sealed record LiveTag(string Repository, string Tag, string Digest, DateTime PushedAt, DateTime? LastPulledAt);
+
 /// <summary>A tag row as the API shows it.</summary>
 public sealed record TagState(string Name, string ManifestDigest, DateTime StartedAt, DateTime? ExpiresAt);
 
@@ -106,6 +109,48 @@ public sealed class TimeMachine(RegistryDb registryDb, RepositoryDirectory repos
         cache.RemoveManifest(repositoryId, tag);
         cache.RemoveTagList(repositoryId);
         return digest;
+    }
+
+    /// <summary>The live tags of a scope, for retention policies to judge.</summary>
+    public async Task<List<LiveTag>> ListLiveTagsAsync(CollectionScope scope, CancellationToken cancellationToken)
+    {
+        await using var db = registryDb.Open();
+        var repositories = CollectionPlanner.RepositoriesIn(db, scope);
+        var rows = await (from t in db.Tags.AsNoTracking()
+                          join m in db.Manifests.AsNoTracking() on t.ManifestId equals m.Id
+                          join r in repositories on t.RepositoryId equals r.Id
+                          where t.EndedAt == null
+                          select new { Repository = r.Name, t.Name, m.Digest, t.StartedAt, TagPulled = t.LastPulledAt, ManifestPulled = m.LastPulledAt })
+            .ToListAsync(cancellationToken);
+        return [.. rows.Select(r => new LiveTag(r.Repository, r.Name, r.Digest, r.StartedAt,
+            r.TagPulled is { } tagPulled && (r.ManifestPulled is not { } manifestPulled || tagPulled >= manifestPulled) ? tagPulled : r.ManifestPulled))];
+    }
+
+    /// <summary>
+    /// Ends a tag for a retention policy, if it still points at <paramref name="digest"/>
+    /// (a push since the policy judged it wins) and is not immutable. Returns whether it ended.
+    /// </summary>
+    public async Task<bool> PruneAsync(string repository, string tag, string digest, string policy, CancellationToken cancellationToken)
+    {
+        if (await guard.ImmutableBecauseAsync(repository, tag, cancellationToken) is not null) return false;
+        if (await repositories.FindAsync(repository, cancellationToken) is not { } repositoryId) return false;
+        var now = registryDb.Now();
+        var ended = await registryDb.WriteAsync(async db =>
+        {
+            var count = await db.Tags.Where(t => t.RepositoryId == repositoryId && t.Name == tag && t.EndedAt == null
+                    && db.Manifests.Any(m => m.Id == t.ManifestId && m.Digest == digest))
+                .ExecuteUpdateAsync(u => u.SetProperty(t => t.EndedAt, now), cancellationToken);
+            if (count == 0) return false;
+            db.Publish(new TagPruned(repository, tag, digest, policy) { Actor = Berth.Contracts.EventActor.System });
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+        if (ended)
+        {
+            cache.RemoveManifest(repositoryId, tag);
+            cache.RemoveTagList(repositoryId);
+        }
+        return ended;
     }
 
     private async Task<long> RequireRepositoryAsync(string repository, CancellationToken cancellationToken) =>

@@ -87,6 +87,9 @@ namespace Berth.Collector.Data.Migrations.Postgres
                     b.Property<int>("TagsExpired")
                         .HasColumnType("integer");
 
+                    b.Property<int>("TagsPruned")
+                        .HasColumnType("integer");
+
                     b.Property<int>("UploadsRemoved")
                         .HasColumnType("integer");
 
@@ -134,6 +137,51 @@ namespace Berth.Collector.Data.Migrations.Postgres
                     b.HasIndex("Namespace");
 
                     b.ToTable("ImmutabilityRules", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Collector.Data.RetentionPolicy", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<int?>("KeepNewest")
+                        .HasColumnType("integer");
+
+                    b.Property<long?>("MaxAgeSeconds")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Namespace")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<long?>("NotPulledForSeconds")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Repository")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<string>("TagPattern")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Namespace");
+
+                    b.ToTable("RetentionPolicies", (string)null);
                 });
 
             modelBuilder.Entity("Berth.Data.Outbox.OutboxMessage", b =>

@@ -82,6 +82,9 @@ namespace Berth.Collector.Data.Migrations.Sqlite
                     b.Property<int>("TagsExpired")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("TagsPruned")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("UploadsRemoved")
                         .HasColumnType("INTEGER");
 
@@ -127,6 +130,49 @@ namespace Berth.Collector.Data.Migrations.Sqlite
                     b.HasIndex("Namespace");
 
                     b.ToTable("ImmutabilityRules", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Collector.Data.RetentionPolicy", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("KeepNewest")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("MaxAgeSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Namespace")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("NotPulledForSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Repository")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TagPattern")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Namespace");
+
+                    b.ToTable("RetentionPolicies", (string)null);
                 });
 
             modelBuilder.Entity("Berth.Data.Outbox.OutboxMessage", b =>

@@ -125,6 +125,9 @@ namespace Berth.Registry.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<DateTime?>("LastPulledAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("MediaType")
                         .IsRequired()
                         .HasColumnType("text");
@@ -209,6 +212,9 @@ namespace Berth.Registry.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("LastPulledAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<long>("ManifestId")

@@ -118,6 +118,9 @@ namespace Berth.Registry.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("LastPulledAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("MediaType")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -197,6 +200,9 @@ namespace Berth.Registry.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastPulledAt")
                         .HasColumnType("TEXT");
 
                     b.Property<long>("ManifestId")
