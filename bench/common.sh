@@ -61,7 +61,8 @@ start_gateway() {
 start_stack() {
   local name=$1 server=$2 gateway=$3; shift 3
   local data="$work/$name-data"
-  start_server "$name" "$server" --Registry:DataDirectory "$data" --Auth:DataDirectory "$data" --AuditLog:DataDirectory "$data" --Registry:BlobHandoff true "$@"
+  start_server "$name" "$server" --Registry:DataDirectory "$data" --Auth:DataDirectory "$data" --AuditLog:DataDirectory "$data" \
+    --Collector:DataDirectory "$data" --Registry:BlobHandoff true "$@"
   start_gateway "$name" "$gateway" \
     --ReverseProxy:Clusters:registry:Destinations:server:Address "http://127.0.0.1:$server" \
     --ReverseProxy:Clusters:auth:Destinations:server:Address "http://127.0.0.1:$server" \

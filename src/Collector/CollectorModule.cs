@@ -45,6 +45,8 @@ public static class CollectorModule
         services.AddSingleton<ImmutabilityRules>();
         services.AddSingleton<ITagGuard>(sp => sp.GetRequiredService<ImmutabilityRules>());
         services.AddSingleton<RetentionPass>();
+        services.AddSingleton<Quotas>();
+        services.AddSingleton<IQuotaPolicy>(sp => sp.GetRequiredService<Quotas>());
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<CollectionRunner>(sp,
             sp.GetService<GarbageCollector>() ?? throw new InvalidOperationException(
                 "the collector module runs next to the registry module: use --services all, or a list with both 'registry' and 'collector'")));

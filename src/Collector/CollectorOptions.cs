@@ -44,7 +44,7 @@ public sealed class CollectorOptions : IModuleDatabaseOptions
     /// so pushes and pulls keep most of the machine (see bench/gc.sh). 1: flat out.
     /// </summary>
     [Range(0.05, 1.0)]
-    public double DutyCycle { get; set; } = 0.5;
+    public double DutyCycle { get; set; } = 0.25;
 
     public string ResolveConnectionString() =>
         ConnectionString ?? (DatabaseProvider == "sqlite"

@@ -74,6 +74,9 @@ public static class RegistryModule
         services.TryAddSingleton<Collection.ITimeMachineWindows>(new Collection.FixedTimeMachineWindows(Collection.FixedTimeMachineWindows.Default));
         services.AddSingleton<TimeMachine>();
         services.TryAddSingleton<ITagGuard, NoTagGuard>();
+        services.TryAddSingleton<IQuotaPolicy, NoQuotas>();
+        services.AddSingleton<NamespaceUsage>();
+        services.AddSingleton<QuotaCheck>();
 
         services.AddGrpc(o => o.EnableDetailedErrors = false).AddJsonTranscoding();
         return builder;

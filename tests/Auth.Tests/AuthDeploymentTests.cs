@@ -12,7 +12,7 @@ public sealed class AuthDeploymentTests
     public async Task First_start_writes_the_admin_password_to_a_private_file_and_tokens_survive_a_restart()
     {
         using var data = new TempDirectory("berth-auth-first");
-        string[] args = ["--services", "all", "--Registry:DataDirectory", data.Path, "--Auth:DataDirectory", data.Path, "--AuditLog:DataDirectory", data.Path, "--Auth:PasswordHashIterations", "1000"];
+        string[] args = ["--services", "all", "--Registry:DataDirectory", data.Path, "--Auth:DataDirectory", data.Path, "--AuditLog:DataDirectory", data.Path, "--Collector:DataDirectory", data.Path, "--Auth:PasswordHashIterations", "1000"];
         string token;
         await using (var first = await RunningApp.StartAsync(ServerApp.Build, args))
         {

@@ -41,7 +41,7 @@ public sealed class ServerProcess : IDisposable
                  {
                      Path.Combine(AppContext.BaseDirectory, "Berth.Server.dll"), "--urls", $"http://127.0.0.1:{port}",
                      "--Registry:DataDirectory", dataDirectory, "--Auth:DataDirectory", dataDirectory, "--AuditLog:DataDirectory", dataDirectory,
-                     "--Registry:Authentication", "none", "--Logging:LogLevel:Default", "Warning",
+                     "--Collector:DataDirectory", dataDirectory, "--Registry:Authentication", "none", "--Logging:LogLevel:Default", "Warning",
                  }.Concat(extraArgs))
             start.ArgumentList.Add(argument);
         var process = Process.Start(start)!;

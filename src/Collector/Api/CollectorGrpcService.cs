@@ -3,6 +3,7 @@ using Berth.Collector.Data;
 using Berth.Collector.Policies;
 using Berth.Collector.Running;
 using Berth.Registry.Collection;
+using Berth.Registry.Services;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
@@ -15,7 +16,7 @@ namespace Berth.Collector.Api;
 /// collections and their history here, immutability rules in the other part.
 /// </summary>
 public sealed partial class CollectorGrpcService(CollectorDb collectorDb, CollectionRunner runner, CollectorAccess access,
-    ImmutabilityRules immutability, RetentionPass retention, IHostApplicationLifetime lifetime)
+    ImmutabilityRules immutability, RetentionPass retention, Quotas quotas, NamespaceUsage usage, IHostApplicationLifetime lifetime)
     : CollectorService.CollectorServiceBase
 {
     public override async Task<Api.V1.CollectionRun> StartCollection(StartCollectionRequest request, ServerCallContext context)

@@ -9,6 +9,7 @@ public abstract class CollectorDbContext(DbContextOptions options) : DbContext(o
     public DbSet<CollectionRun> Runs => Set<CollectionRun>();
     public DbSet<ImmutabilityRule> ImmutabilityRules => Set<ImmutabilityRule>();
     public DbSet<RetentionPolicy> RetentionPolicies => Set<RetentionPolicy>();
+    public DbSet<NamespaceQuota> Quotas => Set<NamespaceQuota>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -40,6 +41,13 @@ public abstract class CollectorDbContext(DbContextOptions options) : DbContext(o
             e.Property(p => p.Repository).HasMaxLength(255);
             e.Property(p => p.TagPattern).HasMaxLength(Policies.ImmutabilityRules.MaxPatternLength);
             e.Property(p => p.CreatedBy).HasMaxLength(256);
+        });
+        model.Entity<NamespaceQuota>(e =>
+        {
+            e.ToTable("NamespaceQuotas");
+            e.HasKey(q => q.Namespace);
+            e.Property(q => q.Namespace).HasMaxLength(255);
+            e.Property(q => q.SetBy).HasMaxLength(256);
         });
         model.MapOutbox();
     }

@@ -4,6 +4,7 @@ using Berth.Contracts;
 using Berth.Contracts.Registry;
 using Berth.Data.Outbox;
 using Berth.Registry.Collection;
+using Berth.Registry.Services;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,7 +18,7 @@ namespace Berth.Collector.Running;
 /// running it again and adding up). A finished run publishes GarbageCollected in
 /// the transaction that records its end.
 /// </summary>
-public sealed class CollectionRunner(CollectorDb collectorDb, GarbageCollector collector, RetentionPass retention, CollectorMetrics metrics,
+public sealed class CollectionRunner(CollectorDb collectorDb, GarbageCollector collector, RetentionPass retention, NamespaceUsage usage, CollectorMetrics metrics,
     ITimeMachineWindows windows, IOptions<CollectorOptions> options, ILogger<CollectionRunner> logger)
 {
     private static readonly TimeSpan SaveEvery = TimeSpan.FromSeconds(1);
@@ -138,6 +139,8 @@ public sealed class CollectionRunner(CollectorDb collectorDb, GarbageCollector c
                 await SaveAsync(runId, before, progress, finished: null, error: null, publish: false, CancellationToken.None);
             }, stopping);
             metrics.Completed(report, DateTime.UtcNow - started, run.DryRun);
+            // Space was freed: quotas see the new figures at once rather than after their refresh.
+            if (!run.DryRun) usage.Forget();
             return await SaveAsync(runId, before, report, CollectionRun.Succeeded, error: null, publish: true, CancellationToken.None);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)

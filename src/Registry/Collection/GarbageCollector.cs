@@ -199,16 +199,24 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
         {
             await ContentLocks.ExclusiveAsync(db, batch.Select(l => ContentLocks.BlobKey(l.Digest)), cancellationToken);
             var done = new List<LinkCandidate>();
-            foreach (var link in batch)
+            // A statement per repository in the batch (usually one), not per link.
+            foreach (var group in batch.GroupBy(l => l.RepositoryId))
             {
-                var facts = await db.RepositoryBlobs.Where(l => l.RepositoryId == link.RepositoryId && l.Digest == link.Digest)
-                    .Select(l => new LinkFacts(
-                        db.ManifestBlobs.Any(r => r.Digest == l.Digest && db.Manifests.Any(m => m.Id == r.ManifestId && m.RepositoryId == l.RepositoryId)),
-                        l.LinkedAt))
-                    .FirstOrDefaultAsync(cancellationToken);
-                if (facts == default || !ReachabilityRules.LinkCollectable(facts, graceCutoff)) continue;
-                await db.RepositoryBlobs.Where(l => l.RepositoryId == link.RepositoryId && l.Digest == link.Digest).ExecuteDeleteAsync(cancellationToken);
-                done.Add(link);
+                var repositoryId = group.Key;
+                var digests = group.Select(l => l.Digest).ToArray();
+                var facts = await db.RepositoryBlobs.Where(l => l.RepositoryId == repositoryId && digests.Contains(l.Digest))
+                    .Select(l => new
+                    {
+                        l.Digest,
+                        Facts = new LinkFacts(
+                            db.ManifestBlobs.Any(r => r.Digest == l.Digest && db.Manifests.Any(m => m.Id == r.ManifestId && m.RepositoryId == l.RepositoryId)),
+                            l.LinkedAt),
+                    })
+                    .ToListAsync(cancellationToken);
+                var doomed = facts.Where(f => ReachabilityRules.LinkCollectable(f.Facts, graceCutoff)).Select(f => f.Digest).ToArray();
+                if (doomed.Length == 0) continue;
+                await db.RepositoryBlobs.Where(l => l.RepositoryId == repositoryId && doomed.Contains(l.Digest)).ExecuteDeleteAsync(cancellationToken);
+                done.AddRange(doomed.Select(d => new LinkCandidate(repositoryId, d)));
             }
             return done;
         }, cancellationToken);

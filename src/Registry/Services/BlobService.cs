@@ -10,7 +10,8 @@ using Microsoft.Extensions.Options;
 namespace Berth.Registry.Services;
 
 /// <summary>Which repository may serve which blob, and reading blobs through those links.</summary>
-public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repositories, RegistryCache cache, IBlobStore store, EventActors actors, IOptions<RegistryOptions> options)
+public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repositories, RegistryCache cache, IBlobStore store, EventActors actors,
+    IOptions<RegistryOptions> options, QuotaCheck quota)
 {
     /// <summary>
     /// A link older than this is renewed when a client asks for its blob, so that a
@@ -121,6 +122,11 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
             var candidates = await sources.OrderBy(name => name).Take(64).ToListAsync(cancellationToken);
             if (!candidates.Any(mayReadFrom)) return null;
         }
+        long? known;
+        await using (var db = registryDb.Open())
+            known = await db.Blobs.AsNoTracking().Where(b => b.Digest == key).Select(b => (long?)b.Size).FirstOrDefaultAsync(cancellationToken);
+        if (known is null) return null;
+        var charged = await quota.RequireRoomAsync(await repositories.NameOfAsync(repositoryId, cancellationToken), key, known.Value, cancellationToken);
         var size = await registryDb.WriteAsync(async db =>
         {
             await ContentLocks.ShareAsync(db, [ContentLocks.BlobKey(key)], cancellationToken);
@@ -129,7 +135,11 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
             await LinkAsync(db, repositoryId, key, registryDb.Now(), cancellationToken);
             return found;
         }, cancellationToken);
-        if (size is { } linked) cache.SetBlobSize(repositoryId, key, linked, stamp, _renewLinksAfter);
+        if (size is { } linked)
+        {
+            cache.SetBlobSize(repositoryId, key, linked, stamp, _renewLinksAfter);
+            quota.Stored(charged, linked);
+        }
         return size;
     }
 

@@ -10,6 +10,17 @@ namespace Berth.Registry.Services;
 public sealed class RepositoryDirectory(RegistryDb registryDb, EventActors actors)
 {
     private readonly ConcurrentDictionary<string, long> _ids = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<long, string> _names = new();
+
+    /// <summary>The name of a repository by id (ids are never reused, so found names are kept).</summary>
+    public async ValueTask<string> NameOfAsync(long repositoryId, CancellationToken cancellationToken)
+    {
+        if (_names.TryGetValue(repositoryId, out var cached)) return cached;
+        await using var db = registryDb.Open();
+        var name = await db.Repositories.AsNoTracking().Where(r => r.Id == repositoryId).Select(r => r.Name).FirstAsync(cancellationToken);
+        _names.TryAdd(repositoryId, name);
+        return name;
+    }
 
     public async ValueTask<long?> FindAsync(string name, CancellationToken cancellationToken)
     {

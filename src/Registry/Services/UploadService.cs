@@ -12,7 +12,8 @@ namespace Berth.Registry.Services;
 /// hashed while they stream to a staged file; only a blob whose digest matches
 /// what the client claimed is moved to its content address and recorded.
 /// </summary>
-public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobService blobs, UploadProgress progress, RegistryMetrics metrics, EventActors actors)
+public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobService blobs, UploadProgress progress, RegistryMetrics metrics, EventActors actors,
+    RepositoryDirectory repositories, QuotaCheck quota)
 {
     public async Task<Guid> StartAsync(long repositoryId, CancellationToken cancellationToken)
     {
@@ -154,10 +155,22 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
             throw ErrorCode.DigestInvalid.With($"uploaded content has digest {actual}, not {expected}; nothing was stored",
                 new { expected = expected.ToString(), actual = actual.ToString() });
         }
+        string? charged;
+        try
+        {
+            charged = await quota.RequireRoomAsync(await repositories.NameOfAsync(repositoryId, cancellationToken), expected.ToString(), size, cancellationToken);
+        }
+        catch (RegistryException)
+        {
+            // Refused: the bytes go, and the client learns why from the error.
+            await DiscardAsync(uploadId, hasSession);
+            throw;
+        }
         await store.SealUploadAsync(uploadId, cancellationToken);
         // Once the digest is verified the blob is kept, even if the client hangs up now.
         // The session ends in the same transaction as the blob is recorded.
         await blobs.CommitUploadAsync(repositoryId, uploadId, expected, size, endsSession: hasSession, CancellationToken.None);
+        quota.Stored(charged, size);
         metrics.BlobUploaded(size);
     }
 

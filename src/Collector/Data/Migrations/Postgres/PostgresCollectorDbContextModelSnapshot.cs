@@ -139,6 +139,31 @@ namespace Berth.Collector.Data.Migrations.Postgres
                     b.ToTable("ImmutabilityRules", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Collector.Data.NamespaceQuota", b =>
+                {
+                    b.Property<string>("Namespace")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<long?>("RejectBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("SetAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("SetBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<long?>("WarningBytes")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Namespace");
+
+                    b.ToTable("NamespaceQuotas", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Collector.Data.RetentionPolicy", b =>
                 {
                     b.Property<long>("Id")

@@ -132,6 +132,31 @@ namespace Berth.Collector.Data.Migrations.Sqlite
                     b.ToTable("ImmutabilityRules", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Collector.Data.NamespaceQuota", b =>
+                {
+                    b.Property<string>("Namespace")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("RejectBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("SetAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SetBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("WarningBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Namespace");
+
+                    b.ToTable("NamespaceQuotas", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Collector.Data.RetentionPolicy", b =>
                 {
                     b.Property<long>("Id")

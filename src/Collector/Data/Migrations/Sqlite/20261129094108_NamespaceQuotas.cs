@@ -1,0 +1,37 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Berth.Collector.Data.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class NamespaceQuotas : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "NamespaceQuotas",
+                columns: table => new
+                {
+                    Namespace = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    WarningBytes = table.Column<long>(type: "INTEGER", nullable: true),
+                    RejectBytes = table.Column<long>(type: "INTEGER", nullable: true),
+                    SetBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    SetAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_NamespaceQuotas", x => x.Namespace);
+                });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "NamespaceQuotas");
+        }
+    }
+}
