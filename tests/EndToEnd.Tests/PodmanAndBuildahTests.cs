@@ -29,6 +29,28 @@ public sealed class PodmanAndBuildahTests(TestImages images, BerthStack stack) :
     }
 
     [Fact]
+    public async Task A_moved_tag_restored_through_the_time_machine_is_what_podman_pulls()
+    {
+        var host = stack.Host(throughGateway: true);
+        var tools = images.Tools;
+        var repository = $"e2e/restore{Guid.NewGuid():N}";
+        await tools.SkopeoAsync("copy", "--dest-tls-verify=false", images.Reference(TestImages.Single), $"docker://{host}/{repository}:v1");
+        var original = images.DigestOf(TestImages.Single);
+        await tools.SkopeoAsync("copy", "--dest-tls-verify=false", "--all", images.Reference(TestImages.Multi), $"docker://{host}/{repository}:v1");
+
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{host}") };
+        using var restored = await http.PostAsync($"/api/v1/tags/{repository}",
+            new StringContent(JsonSerializer.Serialize(new { tag = "v1", manifestDigest = original }), System.Text.Encoding.UTF8, "application/json"));
+        Assert.True(restored.IsSuccessStatusCode, await restored.Content.ReadAsStringAsync());
+
+        await tools.PodmanAsync("rmi", "--force", "--all");
+        await tools.PodmanAsync("pull", "--tls-verify=false", $"{host}/{repository}:v1");
+        var inspect = await tools.PodmanAsync("image", "inspect", $"{host}/{repository}:v1");
+        using var document = JsonDocument.Parse(inspect);
+        Assert.Equal(original, document.RootElement[0].GetProperty("Digest").GetString());
+    }
+
+    [Fact]
     public async Task Buildah_builds_with_a_run_step_from_a_base_in_berth_and_pushes_back()
     {
         var host = stack.Host(throughGateway: true);
