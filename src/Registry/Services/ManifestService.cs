@@ -30,7 +30,9 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
         var totalSize = SaturatingSum(parsed.IsIndex ? parsed.Children : parsed.RequiredBlobs);
         var actor = actors.Current();
         var expiresAfter = reference.Tag is null ? null : await ExpiryOfAsync(parsed, cancellationToken);
-        if (reference.Tag is { } guarded && await CurrentTargetAsync(repositoryId, guarded, cancellationToken) is { } current && current != digestText)
+        // The rules are in memory; only an immutable tag costs a look at where it points now.
+        if (reference.Tag is { } guarded && await guard.ImmutableBecauseAsync(repository, guarded, cancellationToken) is not null
+            && await CurrentTargetAsync(repositoryId, guarded, cancellationToken) is { } current && current != digestText)
             await guard.RequireMutableAsync(repository, guarded, "moved", cancellationToken);
 
         await registryDb.WriteAsync(async db =>
