@@ -41,7 +41,8 @@ public static class CollectorModule
         services.AddOutboxDispatcher<CollectorDbContext, CollectorDb>();
         services.AddSingleton<CollectorMetrics>();
         // The registry enforces the windows (restores) and the collector applies them (collections).
-        services.AddSingleton<ITimeMachineWindows, ConfiguredTimeMachineWindows>();
+        services.AddSingleton<ConfiguredTimeMachineWindows>();
+        services.AddSingleton<ITimeMachineWindows>(sp => sp.GetRequiredService<ConfiguredTimeMachineWindows>());
         services.AddSingleton<ImmutabilityRules>();
         services.AddSingleton<ITagGuard>(sp => sp.GetRequiredService<ImmutabilityRules>());
         services.AddSingleton<RetentionPass>();

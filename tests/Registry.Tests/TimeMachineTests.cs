@@ -70,6 +70,31 @@ public sealed class TimeMachineTests(TimeMachineServerFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task A_namespace_admin_chooses_the_window_from_the_allowed_ones()
+    {
+        var admin = RegistryLogin.WithBasic(fixture.Server.CreateClient(), "admin", BerthHosts.AdminPassword);
+        var @namespace = "tmwindow" + Guid.NewGuid().ToString("N")[..8];
+        var (got, before) = await RegistryLogin.CallAsync(admin, HttpMethod.Get, $"/api/v1/collector/timemachine/{@namespace}");
+        Assert.Equal(HttpStatusCode.OK, got);
+        Assert.Equal(14 * 86400, before!.Value.GetProperty("windowSeconds").GetInt64());
+
+        var repository = $"{@namespace}/app";
+        var (_, first) = await _oci.PushImageAsync(repository, "v1");
+        await _oci.PushImageAsync(repository, "v1");
+        var (set, after) = await RegistryLogin.CallAsync(admin, HttpMethod.Put, $"/api/v1/collector/timemachine/{@namespace}", new { window = "0s" });
+        Assert.Equal(HttpStatusCode.OK, set);
+        Assert.False(after!.Value.TryGetProperty("windowSeconds", out var seconds) && seconds.GetInt64() != 0);
+        // With no window, the old target can no longer be restored.
+        Assert.Equal(HttpStatusCode.NotFound, (await RestoreAsync(repository, "v1", first)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await RegistryLogin.CallAsync(admin, HttpMethod.Put, $"/api/v1/collector/timemachine/{@namespace}", new { window = "1w" })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await RestoreAsync(repository, "v1", first)).Status);
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await RegistryLogin.CallAsync(admin, HttpMethod.Put, $"/api/v1/collector/timemachine/{@namespace}", new { window = "3d" })).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await RegistryLogin.CallAsync(admin, HttpMethod.Put, $"/api/v1/collector/timemachine/{@namespace}", new { window = "forever" })).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await RegistryLogin.CallAsync(fixture.Server.CreateClient(), HttpMethod.Put, $"/api/v1/collector/timemachine/{@namespace}", new { window = "1d" })).Status);
+    }
+
+    [Fact]
     public async Task A_tag_expires_when_the_api_says_and_stays_restorable()
     {
         var repository = OciClient.NewRepository("tmexpire");

@@ -16,7 +16,8 @@ namespace Berth.Collector.Api;
 /// collections and their history here, immutability rules in the other part.
 /// </summary>
 public sealed partial class CollectorGrpcService(CollectorDb collectorDb, CollectionRunner runner, CollectorAccess access,
-    ImmutabilityRules immutability, RetentionPass retention, Quotas quotas, NamespaceUsage usage, IHostApplicationLifetime lifetime)
+    ImmutabilityRules immutability, RetentionPass retention, Quotas quotas, NamespaceUsage usage, ConfiguredTimeMachineWindows windows,
+    IHostApplicationLifetime lifetime)
     : CollectorService.CollectorServiceBase
 {
     public override async Task<Api.V1.CollectionRun> StartCollection(StartCollectionRequest request, ServerCallContext context)

@@ -10,6 +10,7 @@ public abstract class CollectorDbContext(DbContextOptions options) : DbContext(o
     public DbSet<ImmutabilityRule> ImmutabilityRules => Set<ImmutabilityRule>();
     public DbSet<RetentionPolicy> RetentionPolicies => Set<RetentionPolicy>();
     public DbSet<NamespaceQuota> Quotas => Set<NamespaceQuota>();
+    public DbSet<NamespaceWindow> Windows => Set<NamespaceWindow>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -48,6 +49,13 @@ public abstract class CollectorDbContext(DbContextOptions options) : DbContext(o
             e.HasKey(q => q.Namespace);
             e.Property(q => q.Namespace).HasMaxLength(255);
             e.Property(q => q.SetBy).HasMaxLength(256);
+        });
+        model.Entity<NamespaceWindow>(e =>
+        {
+            e.ToTable("NamespaceWindows");
+            e.HasKey(w => w.Namespace);
+            e.Property(w => w.Namespace).HasMaxLength(255);
+            e.Property(w => w.SetBy).HasMaxLength(256);
         });
         model.MapOutbox();
     }

@@ -164,6 +164,28 @@ namespace Berth.Collector.Data.Migrations.Postgres
                     b.ToTable("NamespaceQuotas", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Collector.Data.NamespaceWindow", b =>
+                {
+                    b.Property<string>("Namespace")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<DateTime>("SetAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("SetBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<long>("WindowSeconds")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Namespace");
+
+                    b.ToTable("NamespaceWindows", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Collector.Data.RetentionPolicy", b =>
                 {
                     b.Property<long>("Id")

@@ -157,6 +157,28 @@ namespace Berth.Collector.Data.Migrations.Sqlite
                     b.ToTable("NamespaceQuotas", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Collector.Data.NamespaceWindow", b =>
+                {
+                    b.Property<string>("Namespace")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("SetAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SetBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("WindowSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Namespace");
+
+                    b.ToTable("NamespaceWindows", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Collector.Data.RetentionPolicy", b =>
                 {
                     b.Property<long>("Id")
