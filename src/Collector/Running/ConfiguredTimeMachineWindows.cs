@@ -1,4 +1,5 @@
 using Berth.Collector.Data;
+using Berth.Collector.Policies;
 using Berth.Registry.Collection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -6,21 +7,18 @@ using Microsoft.Extensions.Options;
 namespace Berth.Collector.Running;
 
 /// <summary>
-/// Each namespace's time-machine window: the one set through the API, else the
-/// configured one (<c>Collector:TimeMachineWindows:&lt;namespace&gt;</c>), else the
-/// default. The API's choices are read at most every few seconds (and at once after
-/// a change made here): a restore or a collection must not wait on a query each.
+/// Each namespace's time-machine window: the one set through the API (from a
+/// <see cref="PolicySnapshot{T}"/>), else the configured one
+/// (<c>Collector:TimeMachineWindows:&lt;namespace&gt;</c>), else the default.
 /// </summary>
 public sealed class ConfiguredTimeMachineWindows(CollectorDb collectorDb, IOptions<CollectorOptions> options, TimeProvider clock) : ITimeMachineWindows
 {
-    private static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(5);
-    private volatile Snapshot? _snapshot;
-
-    private sealed record Snapshot(DateTimeOffset LoadedAt, Dictionary<string, TimeSpan> ByNamespace);
+    private readonly PolicySnapshot<Dictionary<string, TimeSpan>> _chosen = new(collectorDb, clock, db =>
+        db.Windows.AsNoTracking().ToDictionary(w => w.Namespace, w => TimeSpan.FromSeconds(w.WindowSeconds), StringComparer.Ordinal));
 
     public TimeSpan WindowOf(string @namespace)
     {
-        if (Current().ByNamespace.TryGetValue(@namespace, out var chosen)) return chosen;
+        if (_chosen.Current.TryGetValue(@namespace, out var chosen)) return chosen;
         return options.Value.TimeMachineWindows.TryGetValue(@namespace, out var configured) ? configured : options.Value.DefaultTimeMachineWindow;
     }
 
@@ -30,16 +28,5 @@ public sealed class ConfiguredTimeMachineWindows(CollectorDb collectorDb, IOptio
     public IReadOnlyList<TimeSpan> AllowedWindows => options.Value.AllowedTimeMachineWindows;
 
     /// <summary>Drops the cached choices, after a change.</summary>
-    public void Invalidate() => _snapshot = null;
-
-    private Snapshot Current()
-    {
-        var now = clock.GetUtcNow();
-        if (_snapshot is { } current && now - current.LoadedAt < RefreshEvery) return current;
-        using var db = collectorDb.Open();
-        var rows = db.Windows.AsNoTracking().ToList();
-        var snapshot = new Snapshot(now, rows.ToDictionary(w => w.Namespace, w => TimeSpan.FromSeconds(w.WindowSeconds), StringComparer.Ordinal));
-        _snapshot = snapshot;
-        return snapshot;
-    }
+    public void Invalidate() => _chosen.Invalidate();
 }
