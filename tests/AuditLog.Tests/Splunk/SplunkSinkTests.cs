@@ -73,8 +73,9 @@ public sealed class SplunkSinkTests
             }
         });
         await Task.Delay(1500);
-        fake.Busy = false;
+        // Stopped while still busy: clearing Busy first would let a retry through before the socket closes.
         await fake.StopAsync();
+        fake.Busy = false;
         await Task.Delay(1000);
         fake.Hang = TimeSpan.FromSeconds(10);  // far beyond the sink's 1 s request timeout
         await fake.RestartAsync();
