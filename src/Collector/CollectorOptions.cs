@@ -40,11 +40,18 @@ public sealed class CollectorOptions : IModuleDatabaseOptions
     public TimeSpan StaleUploadAge { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>
-    /// The share of time a collection works; it rests for the rest after each batch,
-    /// so pushes and pulls keep most of the machine (see bench/gc.sh). 1: flat out.
+    /// The share of time a collection works while no client is pushing or pulling;
+    /// it rests for the rest after each batch. 1: flat out.
     /// </summary>
     [Range(0.05, 1.0)]
-    public double DutyCycle { get; set; } = 0.25;
+    public double DutyCycle { get; set; } = 0.5;
+
+    /// <summary>
+    /// The share while clients are pushing or pulling, so they keep most of the
+    /// machine (see bench/gc.sh).
+    /// </summary>
+    [Range(0.01, 1.0)]
+    public double BusyDutyCycle { get; set; } = 0.1;
 
     public string ResolveConnectionString() =>
         ConnectionString ?? (DatabaseProvider == "sqlite"

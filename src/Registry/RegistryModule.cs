@@ -70,6 +70,7 @@ public static class RegistryModule
         services.AddHostedService(sp => sp.GetRequiredService<PullTimeWriter>());
         services.AddSingleton<RegistryMetrics>();
         services.AddSingleton<Collection.GarbageCollector>();
+        services.AddSingleton<Collection.ForegroundActivity>();
         services.AddHostedService<Collection.TagExpiryWatcher>();
         services.TryAddSingleton<Collection.ITimeMachineWindows>(new Collection.FixedTimeMachineWindows(Collection.FixedTimeMachineWindows.Default));
         services.AddSingleton<TimeMachine>();

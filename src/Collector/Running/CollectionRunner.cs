@@ -125,6 +125,7 @@ public sealed class CollectionRunner(CollectorDb collectorDb, GarbageCollector c
         var request = new CollectionRequest(run.Id, new CollectionScope(run.Namespace, run.Repository), run.DryRun, windows.WindowOf, options.Value.StaleUploadAge)
         {
             DutyCycle = options.Value.DutyCycle,
+            BusyDutyCycle = options.Value.BusyDutyCycle,
         };
         try
         {

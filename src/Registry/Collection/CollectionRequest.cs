@@ -24,9 +24,16 @@ public sealed record CollectionRequest(
     TimeSpan StaleUploadAge)
 {
     /// <summary>
-    /// The share of the time the collection works; after each batch it rests for
-    /// the rest (0.5: as long as the batch took). Pushes share the database's write
-    /// path with the collection, so a collection going flat out slows them down.
+    /// The share of the time the collection works while no client is using the
+    /// registry; after each batch it rests for the rest (0.5: as long as the batch
+    /// took). 1: flat out.
     /// </summary>
     public double DutyCycle { get; init; } = 1.0;
+
+    /// <summary>
+    /// The share while clients are pushing or pulling (<see cref="ForegroundActivity"/>).
+    /// Pushes share the database's write path and the processors with the
+    /// collection, so a collection at its idle pace slows them down.
+    /// </summary>
+    public double BusyDutyCycle { get; init; } = 1.0;
 }

@@ -21,7 +21,7 @@ namespace Berth.Registry.Collection;
 /// go to the store's trash inside the deleting transaction and are purged only
 /// after it commits, and a run first settles whatever a crash left in the trash.
 /// </summary>
-public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, RegistryCache cache, IOptions<RegistryOptions> options, ILogger<GarbageCollector> logger)
+public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, RegistryCache cache, ForegroundActivity activity, IOptions<RegistryOptions> options, ILogger<GarbageCollector> logger)
 {
     /// <summary>Small enough that a batch holds the write path (SQLite's gate, the blobs' locks) only for milliseconds.</summary>
     private const int BatchSize = 100;
@@ -91,15 +91,17 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
         return progress(report);
     }
 
-    private static async Task Step(CollectionRequest request, CollectionReport report, Func<CollectionReport, Task> progress, Func<Task> batch, CancellationToken cancellationToken)
+    private async Task Step(CollectionRequest request, CollectionReport report, Func<CollectionReport, Task> progress, Func<Task> batch, CancellationToken cancellationToken)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await batch();
         await progress(report);
-        if (request.DutyCycle is > 0 and < 1)
+        // Asked after the batch: a client that arrived while it ran is served before the next one.
+        var duty = activity.IsBusy ? request.BusyDutyCycle : request.DutyCycle;
+        if (duty is > 0 and < 1)
         {
             var worked = System.Diagnostics.Stopwatch.GetElapsedTime(started);
-            await Task.Delay(worked * ((1 - request.DutyCycle) / request.DutyCycle), cancellationToken);
+            await Task.Delay(worked * ((1 - duty) / duty), cancellationToken);
         }
     }
 

@@ -1,5 +1,6 @@
 using Berth.Oci;
 using Berth.Registry.Access;
+using Berth.Registry.Collection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -18,11 +19,13 @@ public sealed class V2Dispatcher(
     UploadEndpoints uploads,
     ManifestEndpoints manifests,
     ListingEndpoints listings,
+    ForegroundActivity activity,
     ILogger<V2Dispatcher> logger,
     V2AccessGuard? accessGuard = null)
 {
     public async Task HandleAsync(HttpContext context)
     {
+        using var inProgress = activity.Begin();
         context.Response.Headers[V2Responses.ApiVersionHeader] = "registry/2.0";
         try
         {
