@@ -51,7 +51,7 @@ public sealed class CollectorOptions : IModuleDatabaseOptions
     /// machine (see bench/gc.sh).
     /// </summary>
     [Range(0.01, 1.0)]
-    public double BusyDutyCycle { get; set; } = 0.1;
+    public double BusyDutyCycle { get; set; } = 0.05;
 
     public string ResolveConnectionString() =>
         ConnectionString ?? (DatabaseProvider == "sqlite"

@@ -12,7 +12,7 @@ public sealed record LinkCandidate(long RepositoryId, string Digest);
 public sealed record BlobCandidate(string Digest, long Size);
 
 /// <summary>
-/// What a collection would remove, worked out from one snapshot of its scope with
+/// What a collection would remove, worked out from its scope with
 /// the effect of each stage on the next: tags that expire, history that falls out
 /// of the window, the manifests nothing then reaches (in layers: an index before
 /// the children only it named), the links no remaining manifest needs, and the
@@ -28,7 +28,12 @@ public sealed class CollectionPlan
     public Dictionary<long, string> RepositoryNames { get; } = [];
 }
 
-/// <summary>The mark half of mark-and-sweep: reads, never writes.</summary>
+/// <summary>
+/// The mark half of mark-and-sweep: reads, never writes. It rests between its
+/// steps as the sweep does (<see cref="Pacer"/>); each query reads the latest
+/// state, and the sweep re-checks every candidate under its lock, so a plan read
+/// over a while is as safe as one read at once.
+/// </summary>
 public static class CollectionPlanner
 {
     private const int ChunkSize = 500;
@@ -41,7 +46,7 @@ public static class CollectionPlanner
         _ => db.Repositories,
     };
 
-    public static async Task<CollectionPlan> PlanAsync(RegistryDbContext db, CollectionRequest request, DateTime now, TimeSpan grace, CancellationToken cancellationToken)
+    public static async Task<CollectionPlan> PlanAsync(RegistryDbContext db, CollectionRequest request, DateTime now, TimeSpan grace, Pacer pacer, CancellationToken cancellationToken)
     {
         var plan = new CollectionPlan();
         var graceCutoff = now - grace;
@@ -67,10 +72,13 @@ public static class CollectionPlanner
             else taggedManifests.Add(tag.ManifestId);
         }
 
+        await pacer.RestAsync(cancellationToken);
         await PlanManifestsAsync(db, repositories, plan, taggedManifests, graceCutoff, cancellationToken);
+        await pacer.RestAsync(cancellationToken);
         var collected = plan.ManifestLayers.SelectMany(layer => layer).Select(m => m.Id).ToHashSet();
         await PlanLinksAsync(db, repositories, plan, collected, graceCutoff, cancellationToken);
-        await PlanBlobsAsync(db, request.Scope, plan, collected, graceCutoff, cancellationToken);
+        await pacer.RestAsync(cancellationToken);
+        await PlanBlobsAsync(db, request.Scope, plan, collected, graceCutoff, pacer, cancellationToken);
         return plan;
     }
 
@@ -125,7 +133,7 @@ public static class CollectionPlanner
     /// the rest of the registry for other links and references to them.
     /// </summary>
     private static async Task PlanBlobsAsync(RegistryDbContext db, CollectionScope scope, CollectionPlan plan,
-        HashSet<long> collectedManifests, DateTime graceCutoff, CancellationToken cancellationToken)
+        HashSet<long> collectedManifests, DateTime graceCutoff, Pacer pacer, CancellationToken cancellationToken)
     {
         var removedLinks = plan.Links.Select(l => (l.RepositoryId, l.Digest)).ToHashSet();
         var digests = scope.IsAll
@@ -144,6 +152,7 @@ public static class CollectionPlanner
             plan.Blobs.AddRange(blobs
                 .Where(b => ReachabilityRules.BlobCollectable(new BlobFacts(linked.Contains(b.Digest), referenced.Contains(b.Digest), b.CreatedAt), graceCutoff))
                 .Select(b => new BlobCandidate(b.Digest, b.Size)));
+            await pacer.RestAsync(cancellationToken);
         }
     }
 }

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Options;
 namespace Berth.Registry.Collection;
 
 /// <summary>
-/// Online garbage collection, the sweep half: plans from a snapshot
+/// Online garbage collection, the sweep half: plans
 /// (<see cref="CollectionPlanner"/>), then removes the plan in small batches,
 /// each one transaction that takes the exclusive <see cref="ContentLocks"/> of
 /// what it removes and re-checks the <see cref="ReachabilityRules"/> on what the
@@ -32,6 +32,7 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
     public async Task<CollectionReport> RunAsync(CollectionRequest request, Func<CollectionReport, Task> progress, CancellationToken cancellationToken)
     {
         var report = new CollectionReport();
+        var pacer = new Pacer(activity, request.DutyCycle, request.BusyDutyCycle);
         var now = registryDb.Now();
         var graceCutoff = now - GracePeriod;
         if (!request.DryRun)
@@ -41,7 +42,7 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
         }
         CollectionPlan plan;
         await using (var db = registryDb.Open())
-            plan = await CollectionPlanner.PlanAsync(db, request, now, GracePeriod, cancellationToken);
+            plan = await CollectionPlanner.PlanAsync(db, request, now, GracePeriod, pacer, cancellationToken);
         logger.LogInformation("Collection {RunId} of {Scope}{DryRun}: {Tags} tags expire, {History} history rows, {Manifests} manifests, {Links} links, {Blobs} blobs",
             request.RunId, request.Scope, request.DryRun ? " (dry run)" : "", plan.ExpiredTags.Count, plan.PrunableTagRows.Count,
             plan.ManifestLayers.Sum(l => l.Count), plan.Links.Count, plan.Blobs.Count);
@@ -59,20 +60,20 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
         {
             await Phase(report, CollectionPhase.ExpireTags, progress);
             foreach (var batch in plan.ExpiredTags.Chunk(BatchSize))
-                await Step(request, report, progress, async () => report.TagsExpired += await ExpireTagsAsync(batch, now, cancellationToken), cancellationToken);
+                await Step(pacer, report, progress, async () => report.TagsExpired += await ExpireTagsAsync(batch, now, cancellationToken), cancellationToken);
             await Phase(report, CollectionPhase.PruneTagHistory, progress);
             foreach (var batch in plan.PrunableTagRows.Chunk(BatchSize))
-                await Step(request, report, progress, () => PruneTagHistoryAsync(batch, report, cancellationToken), cancellationToken);
+                await Step(pacer, report, progress, () => PruneTagHistoryAsync(batch, report, cancellationToken), cancellationToken);
             await Phase(report, CollectionPhase.CollectManifests, progress);
             foreach (var layer in plan.ManifestLayers)
                 foreach (var batch in layer.Chunk(BatchSize))
-                    await Step(request, report, progress, () => CollectManifestsAsync(batch, graceCutoff, report, cancellationToken), cancellationToken);
+                    await Step(pacer, report, progress, () => CollectManifestsAsync(batch, graceCutoff, report, cancellationToken), cancellationToken);
             await Phase(report, CollectionPhase.CollectBlobLinks, progress);
             foreach (var batch in plan.Links.Chunk(BatchSize))
-                await Step(request, report, progress, () => CollectLinksAsync(batch, graceCutoff, report, cancellationToken), cancellationToken);
+                await Step(pacer, report, progress, () => CollectLinksAsync(batch, graceCutoff, report, cancellationToken), cancellationToken);
             await Phase(report, CollectionPhase.CollectBlobs, progress);
             foreach (var batch in plan.Blobs.Chunk(BatchSize))
-                await Step(request, report, progress, () => CollectBlobsAsync(batch, graceCutoff, report, cancellationToken), cancellationToken);
+                await Step(pacer, report, progress, () => CollectBlobsAsync(batch, graceCutoff, report, cancellationToken), cancellationToken);
         }
         await Phase(report, CollectionPhase.RemoveStaleUploads, progress);
         await RemoveStaleUploadsAsync(request, now, report, cancellationToken);
@@ -91,18 +92,11 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
         return progress(report);
     }
 
-    private async Task Step(CollectionRequest request, CollectionReport report, Func<CollectionReport, Task> progress, Func<Task> batch, CancellationToken cancellationToken)
+    private static async Task Step(Pacer pacer, CollectionReport report, Func<CollectionReport, Task> progress, Func<Task> batch, CancellationToken cancellationToken)
     {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await batch();
         await progress(report);
-        // Asked after the batch: a client that arrived while it ran is served before the next one.
-        var duty = activity.IsBusy ? request.BusyDutyCycle : request.DutyCycle;
-        if (duty is > 0 and < 1)
-        {
-            var worked = System.Diagnostics.Stopwatch.GetElapsedTime(started);
-            await Task.Delay(worked * ((1 - duty) / duty), cancellationToken);
-        }
+        await pacer.RestAsync(cancellationToken);
     }
 
     /// <summary>

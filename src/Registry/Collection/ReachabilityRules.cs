@@ -1,6 +1,6 @@
 namespace Berth.Registry.Collection;
 
-/// <summary>What decides whether a manifest may go, gathered from a snapshot (planning) or under its lock (deleting).</summary>
+/// <summary>What decides whether a manifest may go, gathered by planning or under its lock (deleting).</summary>
 public readonly record struct ManifestFacts(bool HasTagRow, bool HasParent, bool HasSubject, DateTime LastPushedAt);
 
 /// <summary>What decides whether a repository's link to a blob may go.</summary>
@@ -10,8 +10,8 @@ public readonly record struct LinkFacts(bool ReferencedInRepository, DateTime Li
 public readonly record struct BlobFacts(bool Linked, bool Referenced, DateTime CreatedAt);
 
 /// <summary>
-/// The one statement of what garbage is. Planning applies these rules to a
-/// snapshot of the whole scope; deleting applies them again to facts read under
+/// The one statement of what garbage is. Planning applies these rules to what
+/// it read of the whole scope; deleting applies them again to facts read under
 /// the lock, so whatever changed in between (a push, a restore) wins.
 /// </summary>
 public static class ReachabilityRules
