@@ -46,14 +46,6 @@ public sealed class AuditRecorder(
         if (entries.Count == 0) return 0;
         if (db.Database.IsNpgsql())
             await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({InsertOrderLock})", cancellationToken);
-        var ids = entries.Select(e => e.EntryId).ToList();
-        var existing = (await db.Entries.Where(e => ids.Contains(e.EntryId)).Select(e => e.EntryId).ToListAsync(cancellationToken)).ToHashSet();
-        var added = 0;
-        foreach (var entry in entries.Where(e => !existing.Contains(e.EntryId)))
-        {
-            db.Entries.Add(entry);
-            added++;
-        }
-        return added;
+        return await AuditEntryInsert.InsertNewAsync(db, entries, cancellationToken);
     }
 }

@@ -1,0 +1,73 @@
+using Berth.AuditLog.Data;
+using Berth.Contracts;
+using Berth.Contracts.Registry;
+using Berth.Data.Outbox;
+using Berth.TestSupport;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Berth.AuditLog.Tests;
+
+/// <summary>
+/// Batches of pulls recorded through the many-rows-a-statement insert, on SQLite and
+/// on PostgreSQL: every field reads back through EF as it was written, ids follow the
+/// batch's order, and a pull that arrives again inside another batch is not recorded twice.
+/// </summary>
+public sealed class AuditEntryInsertTests
+{
+    [Fact]
+    public async Task Pull_batches_read_back_whole_in_order_and_a_repeated_pull_is_recorded_once_on_sqlite()
+    {
+        using var data = new TempDirectory("berth-auditlog-insert");
+        await using var server = await BerthHosts.StartSecuredServerAsync(data.Path);
+        await RecordAndCheckAsync(server);
+    }
+
+    [SkippableFact]
+    public async Task Pull_batches_read_back_whole_in_order_and_a_repeated_pull_is_recorded_once_on_postgres()
+    {
+        var postgres = RequiredServer.Postgres();
+        await using var database = await TemporaryPostgresDatabase.CreateAsync(postgres, "berth_auditlog");
+        using var data = new TempDirectory("berth-auditlog-insert-pg");
+        await using var server = await BerthHosts.StartSecuredServerAsync(data.Path,
+            "--AuditLog:DatabaseProvider", "postgres", "--AuditLog:ConnectionString", database.ConnectionString);
+        await RecordAndCheckAsync(server);
+    }
+
+    private static async Task RecordAndCheckAsync(RunningApp server)
+    {
+        var bus = server.App.Services.GetRequiredService<InProcessEventBus>();
+        // Whole microseconds: what PostgreSQL keeps.
+        var occurred = new DateTimeOffset(2026, 3, 4, 5, 6, 7, TimeSpan.Zero).AddTicks(1234560);
+        // More than one statement's worth, with and without the optional fields.
+        var first = Enumerable.Range(0, 450).Select(i => Pull(i, occurred.AddMilliseconds(i))).ToList();
+        await bus.PublishAsync(new ManifestsPulled(first) { Actor = EventActor.System }, CancellationToken.None);
+        // Another batch (another event) that carries a hundred of the same pulls again, between new ones.
+        var again = first.Skip(100).Take(100).ToList();
+        var fresh = Enumerable.Range(450, 50).Select(i => Pull(i, occurred.AddMilliseconds(i))).ToList();
+        await bus.PublishAsync(new ManifestsPulled([.. fresh.Take(25), .. again, .. fresh.Skip(25)]) { Actor = EventActor.System }, CancellationToken.None);
+
+        await using var db = server.App.Services.GetRequiredService<AuditLogDb>().Open();
+        var recorded = await db.Entries.AsNoTracking().Where(e => e.Kind == "pull_repo" && e.Repository!.StartsWith("inserts/")).OrderBy(e => e.Id).ToListAsync();
+        List<ManifestPulled> expected = [.. first, .. fresh];
+        Assert.Equal(expected.Select(p => p.EventId), recorded.Select(e => e.EntryId));
+        foreach (var (pull, entry) in expected.Zip(recorded))
+        {
+            Assert.Equal(("inserts", pull.Repository), (entry.Namespace, entry.Repository));
+            Assert.Equal((pull.Actor.Name, pull.Actor.Kind, pull.Actor.Address, pull.Actor.UserAgent, pull.Actor.RequestId),
+                (entry.Performer, entry.PerformerKind, entry.Address, entry.UserAgent, entry.RequestId));
+            Assert.Equal(pull.OccurredAt.UtcDateTime, entry.OccurredAt);
+            Assert.Equal(typeof(ManifestPulled).FullName, entry.SourceEvent);
+            Assert.Contains(pull.Digest, entry.Metadata);
+        }
+    }
+
+    private static ManifestPulled Pull(int i, DateTimeOffset at) =>
+        new($"inserts/app{i % 7}", "sha256:" + i.ToString("x64"), "application/vnd.oci.image.manifest.v1+json", i % 3 == 0 ? null : $"v{i}")
+        {
+            OccurredAt = at,
+            Actor = i % 2 == 0
+                ? new EventActor($"user{i % 5}", "user", "192.0.2.7", $"podman/{i}") { RequestId = $"req-{i}" }
+                : new EventActor("anonymous", "anonymous", null, null),
+        };
+}
