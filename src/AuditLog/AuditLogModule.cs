@@ -39,6 +39,7 @@ public static class AuditLogModule
 
         if (!string.IsNullOrEmpty(options.AuthUrl)) services.AddRemoteAccessDirectory(options.AuthUrl);
         services.AddSingleton<AuditAccess>();
+        services.AddAuditSearch(options);
         services.AddSingleton<ExportEndpoint>();
         services.AddGrpc(o => o.EnableDetailedErrors = false).AddJsonTranscoding();
         return builder;

@@ -48,6 +48,12 @@ public sealed class AuditLogOptions : IModuleDatabaseOptions
 
     public ElasticsearchSinkOptions Elasticsearch { get; set; } = new();
 
+    /// <summary>
+    /// What the search API reads: "database" (the log's own, always current) or
+    /// "elasticsearch" (the shipped documents; needs the Elasticsearch sink).
+    /// </summary>
+    public string SearchBackend { get; set; } = "database";
+
     public SplunkSinkOptions Splunk { get; set; } = new();
 
     public string ResolveConnectionString() =>

@@ -56,6 +56,8 @@ public sealed class ShippingTestHost : IAsyncDisposable
 
     public AuditLogDb Db => _host.Services.GetRequiredService<AuditLogDb>();
 
+    public IServiceProvider Services => _host.Services;
+
     /// <summary>Starts the module with <paramref name="settings"/> (the sink's "AuditLog:…" keys) on a fresh data directory.</summary>
     public static async Task<ShippingTestHost> StartAsync(string sink, IReadOnlyDictionary<string, string?> settings)
     {

@@ -1,14 +1,12 @@
 using System.Globalization;
 using Berth.AuditLog.Api.V1;
-using Berth.AuditLog.Data;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using Microsoft.EntityFrameworkCore;
 
 namespace Berth.AuditLog.Search;
 
 /// <summary>The audit log's search API (protos/auditlog.proto), REST under /api/v1/auditlog.</summary>
-public sealed class AuditLogGrpcService(AuditLogDb auditLogDb, AuditAccess access) : AuditLogService.AuditLogServiceBase
+public sealed class AuditLogGrpcService(IAuditSearch search, AuditAccess access) : AuditLogService.AuditLogServiceBase
 {
     private const int DefaultPageSize = 100;
     private const int MaxPageSize = 1000;
@@ -28,10 +26,7 @@ public sealed class AuditLogGrpcService(AuditLogDb auditLogDb, AuditAccess acces
         var filter = await access.RestrictAsync(context.GetHttpContext(),
             Filter(request.Namespace, request.Repository, request.Performer, request.Kind, request.Since, request.Until), context.CancellationToken);
 
-        await using var db = auditLogDb.Open();
-        var query = filter.Apply(db.Entries.AsNoTracking());
-        if (before is { } cursor) query = query.Where(e => e.Id < cursor);
-        var page = await query.OrderByDescending(e => e.Id).Take(pageSize + 1).ToListAsync(context.CancellationToken);
+        var page = await search.NewestAsync(filter, before, pageSize + 1, context.CancellationToken);
         var response = new ListEntriesResponse();
         response.Entries.AddRange(page.Take(pageSize).Select(ToMessage));
         if (page.Count > pageSize) response.NextCursor = page[pageSize - 1].Id.ToString(CultureInfo.InvariantCulture);
@@ -42,16 +37,14 @@ public sealed class AuditLogGrpcService(AuditLogDb auditLogDb, AuditAccess acces
     {
         var filter = await access.RestrictAsync(context.GetHttpContext(),
             Filter(request.Namespace, request.Repository, request.Performer, request.Kind, request.Since, request.Until), context.CancellationToken);
-        await using var db = auditLogDb.Open();
-        // Grouped by kind and timestamp in the database, by day here: day truncation differs per provider.
-        var groups = await filter.Apply(db.Entries.AsNoTracking())
-            .GroupBy(e => new { e.Kind, e.OccurredAt.Year, e.OccurredAt.Month, e.OccurredAt.Day })
-            .Select(g => new { g.Key.Kind, g.Key.Year, g.Key.Month, g.Key.Day, Count = g.LongCount() })
-            .ToListAsync(context.CancellationToken);
+        var counts = await search.CountByKindPerDayAsync(filter, context.CancellationToken);
         var response = new CountByKindPerDayResponse();
-        response.Counts.AddRange(groups
-            .Select(g => new DayCount { Day = new DateOnly(g.Year, g.Month, g.Day).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), Kind = g.Kind, Count = g.Count })
-            .OrderBy(c => c.Day, StringComparer.Ordinal).ThenBy(c => c.Kind, StringComparer.Ordinal));
+        response.Counts.AddRange(counts.Select(c => new DayCount
+        {
+            Day = c.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            Kind = c.Kind,
+            Count = c.Count,
+        }));
         return response;
     }
 

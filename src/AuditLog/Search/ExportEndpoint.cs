@@ -3,7 +3,6 @@ using System.Text.Json;
 using Berth.AuditLog.Data;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
-using Microsoft.EntityFrameworkCore;
 
 namespace Berth.AuditLog.Search;
 
@@ -12,7 +11,7 @@ namespace Berth.AuditLog.Search;
 /// the search) as NDJSON, oldest first, streamed a page at a time so any range
 /// exports in bounded memory. Access as for the search.
 /// </summary>
-public sealed class ExportEndpoint(AuditLogDb auditLogDb, AuditAccess access)
+public sealed class ExportEndpoint(IAuditSearch search, AuditAccess access)
 {
     private const int Page = 1000;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -21,12 +20,15 @@ public sealed class ExportEndpoint(AuditLogDb auditLogDb, AuditAccess access)
     {
         var query = context.Request.Query;
         AuditFilter filter;
+        IReadOnlyList<AuditEntry> page;
         try
         {
             filter = new AuditFilter(Value(query["namespace"]), Value(query["repository"]), Value(query["performer"]),
                 [.. query["kind"].Where(k => !string.IsNullOrEmpty(k)).Select(k => k!)], Time(query["since"], "since"), Time(query["until"], "until"));
             if (filter.Since > filter.Until) throw new FormatException("since is after until");
             filter = await access.RestrictAsync(context, filter, context.RequestAborted);
+            // The first page before the headers: a search backend that is down is a clean 503, not a cut-off file.
+            page = await search.OldestAsync(filter, 0, Page, context.RequestAborted);
         }
         catch (FormatException e)
         {
@@ -47,20 +49,16 @@ public sealed class ExportEndpoint(AuditLogDb auditLogDb, AuditAccess access)
 
         context.Response.ContentType = "application/x-ndjson";
         context.Response.Headers.ContentDisposition = "attachment; filename=\"audit-log.ndjson\"";
-        var after = 0L;
         while (true)
         {
-            List<AuditEntry> page;
-            await using (var db = auditLogDb.Open())
-                page = await filter.Apply(db.Entries.AsNoTracking()).Where(e => e.Id > after).OrderBy(e => e.Id).Take(Page).ToListAsync(context.RequestAborted);
             foreach (var entry in page)
             {
                 await context.Response.WriteAsync(JsonSerializer.Serialize(Line(entry), Json), context.RequestAborted);
                 await context.Response.WriteAsync("\n", context.RequestAborted);
             }
             if (page.Count < Page) break;
-            after = page[^1].Id;
             await context.Response.Body.FlushAsync(context.RequestAborted);
+            page = await search.OldestAsync(filter, page[^1].Id, Page, context.RequestAborted);
         }
     }
 

@@ -6,7 +6,7 @@ namespace Berth.AuditLog.Tests.Elasticsearch;
 /// <summary>The audit log shipping to one Elasticsearch, and entries as the recorder would write them.</summary>
 public static class ElasticsearchShipping
 {
-    public static Task<ShippingTestHost> StartAsync(ISearchCluster cluster, string prefix, TimeSpan requestTimeout, int batchSize = 500) =>
+    public static Task<ShippingTestHost> StartAsync(ISearchCluster cluster, string prefix, TimeSpan requestTimeout, int batchSize = 500, string searchBackend = "database") =>
         ShippingTestHost.StartAsync("elasticsearch", new Dictionary<string, string?>
         {
             ["AuditLog:ShippingBatchSize"] = batchSize.ToString(CultureInfo.InvariantCulture),
@@ -16,6 +16,7 @@ public static class ElasticsearchShipping
             ["AuditLog:Elasticsearch:IndexPrefix"] = prefix,
             ["AuditLog:Elasticsearch:DeleteAfterDays"] = "30",
             ["AuditLog:Elasticsearch:RequestTimeout"] = requestTimeout.ToString("c", CultureInfo.InvariantCulture),
+            ["AuditLog:SearchBackend"] = searchBackend,
         });
 
     public static AuditEntry Entry(string kind, string @namespace, DateTime occurredAt, string? repository = null, string performer = "alice",

@@ -10,41 +10,29 @@ namespace Berth.AuditLog.Tests.Elasticsearch;
 /// unless BERTH_TEST_ELASTICSEARCH_URL names a real cluster; the tests that inject
 /// faults need the fake and are skipped then.
 /// </summary>
-public sealed class ElasticsearchSinkTests : IAsyncLifetime
+public sealed class ElasticsearchSinkTests : ClusterTest
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
     private static readonly DateTime Day1 = new(2026, 11, 28, 23, 59, 30, DateTimeKind.Utc);
     private static readonly DateTime Day2 = new(2026, 11, 29, 0, 0, 30, DateTimeKind.Utc);
-
-    private readonly string _prefix = $"berth-audit-t{Guid.NewGuid().ToString("N")[..10]}";
-    private ISearchCluster _cluster = null!;
-
-    public async Task InitializeAsync() => _cluster = await ISearchCluster.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _cluster.CleanUpAsync(_prefix);
-        await _cluster.DisposeAsync();
-    }
 
     [Fact]
     public async Task Entries_arrive_as_ECS_documents_in_daily_indices_after_the_template_and_policy()
     {
-        await using var host = await ElasticsearchShipping.StartAsync(_cluster, _prefix, TimeSpan.FromSeconds(10));
+        await using var host = await ElasticsearchShipping.StartAsync(Cluster, Prefix, TimeSpan.FromSeconds(10));
         var push = ElasticsearchShipping.Entry(AuditKinds.PushRepo, "acme", Day1, repository: "acme/web", metadata: """{"tag":"v1","digest":"sha256:abc"}""");
         var failure = ElasticsearchShipping.Entry(AuditKinds.LoginFailure, "", Day2, performer: "mallory", address: "2001:db8::7");
         var pull = ElasticsearchShipping.Entry(AuditKinds.PullRepo, "acme", Day2, repository: "acme/web", address: null);
         await host.RecordAsync([push, failure, pull]);
         await host.WaitForCheckpointAsync(pull.Id, Patience);
 
-        var policy = (await _cluster.PolicyAsync($"{_prefix}-policy"))!;
+        var policy = (await Cluster.PolicyAsync($"{Prefix}-policy"))!;
         Assert.NotNull(policy["policy"]!["phases"]!["hot"]);
         Assert.Equal("30d", policy["policy"]!["phases"]!["delete"]!["min_age"]!.GetValue<string>());
         Assert.NotNull(policy["policy"]!["phases"]!["delete"]!["actions"]!["delete"]);
 
-        var template = (await _cluster.TemplateAsync(_prefix))!;
-        Assert.Equal($"{_prefix}-*", Assert.Single(template["index_patterns"]!.AsArray())!.GetValue<string>());
-        Assert.Equal($"{_prefix}-policy", LifecycleName(template["template"]!["settings"]!.AsObject()));
+        var template = (await Cluster.TemplateAsync(Prefix))!;
+        Assert.Equal($"{Prefix}-*", Assert.Single(template["index_patterns"]!.AsArray())!.GetValue<string>());
+        Assert.Equal($"{Prefix}-policy", LifecycleName(template["template"]!["settings"]!.AsObject()));
         var properties = template["template"]!["mappings"]!["properties"]!;
         Assert.Equal("date", properties["@timestamp"]!["type"]!.GetValue<string>());
         Assert.Equal("long", properties["event"]!["properties"]!["sequence"]!["type"]!.GetValue<string>());
@@ -52,9 +40,9 @@ public sealed class ElasticsearchSinkTests : IAsyncLifetime
         Assert.Equal("flattened", properties["berth"]!["properties"]!["metadata"]!["type"]!.GetValue<string>());
         Assert.Equal("text", properties["user_agent"]!["properties"]!["original"]!["fields"]!["text"]!["type"]!.GetValue<string>());
 
-        var documents = await _cluster.DocumentsAsync(_prefix);
+        var documents = await Cluster.DocumentsAsync(Prefix);
         Assert.Equal([push.EntryId.ToString(), failure.EntryId.ToString(), pull.EntryId.ToString()], documents.Select(d => d.Id));
-        Assert.Equal([$"{_prefix}-2026.11.28", $"{_prefix}-2026.11.29", $"{_prefix}-2026.11.29"], documents.Select(d => d.Index));
+        Assert.Equal([$"{Prefix}-2026.11.28", $"{Prefix}-2026.11.29", $"{Prefix}-2026.11.29"], documents.Select(d => d.Index));
 
         var shipped = documents[0].Source;
         Assert.Equal(Day1, DateTime.Parse(Text(shipped, "@timestamp"), null, System.Globalization.DateTimeStyles.AdjustToUniversal));
@@ -78,31 +66,31 @@ public sealed class ElasticsearchSinkTests : IAsyncLifetime
         Assert.Null(refused["container"]);
         Assert.Null(documents[2].Source["source"]);
 
-        if (_cluster is FakeElasticsearch fake)
+        if (Cluster is FakeElasticsearch fake)
         {
             Assert.Empty(fake.ProtocolErrors);
             Assert.Empty(fake.IndicesCreatedWithoutTemplate);
             var requests = fake.Requests.ToList();
-            Assert.True(requests.IndexOf($"PUT /_ilm/policy/{_prefix}-policy") is var p and >= 0 && p < requests.IndexOf($"PUT /_index_template/{_prefix}"));
-            Assert.True(requests.IndexOf($"PUT /_index_template/{_prefix}") < requests.IndexOf("POST /_bulk"));
+            Assert.True(requests.IndexOf($"PUT /_ilm/policy/{Prefix}-policy") is var p and >= 0 && p < requests.IndexOf($"PUT /_index_template/{Prefix}"));
+            Assert.True(requests.IndexOf($"PUT /_index_template/{Prefix}") < requests.IndexOf("POST /_bulk"));
         }
     }
 
     [SkippableFact]
     public async Task Items_refused_with_429_are_sent_again_and_nothing_is_duplicated()
     {
-        var fake = _cluster as FakeElasticsearch;
+        var fake = Cluster as FakeElasticsearch;
         Skip.If(fake is null, "injects per-item failures, which needs the fake");
         var refusedOnce = new HashSet<string>();
         fake.ItemFault = document => document.Sequence % 3 == 0 && refusedOnce.Add(document.Id) ? 429 : null;
-        await using var host = await ElasticsearchShipping.StartAsync(_cluster, _prefix, TimeSpan.FromSeconds(10));
+        await using var host = await ElasticsearchShipping.StartAsync(Cluster, Prefix, TimeSpan.FromSeconds(10));
         var entries = Enumerable.Range(0, 20).Select(i => ElasticsearchShipping.Entry(AuditKinds.PullRepo, "acme", Day2.AddSeconds(i), "acme/web")).ToArray();
         await host.RecordAsync(entries);
         await host.WaitForCheckpointAsync(entries[^1].Id, Patience);
 
         Assert.NotEmpty(refusedOnce);
         Assert.Equal(entries[^1].Id, await host.CheckpointAsync());
-        var documents = await _cluster.DocumentsAsync(_prefix);
+        var documents = await Cluster.DocumentsAsync(Prefix);
         Assert.Equal(entries.Select(e => e.EntryId.ToString()), documents.Select(d => d.Id));
         Assert.True(fake.Requests.Count(r => r == "POST /_bulk") > 1, "the refused items were never sent again");
         Assert.Empty(fake.ProtocolErrors);
@@ -111,10 +99,10 @@ public sealed class ElasticsearchSinkTests : IAsyncLifetime
     [SkippableFact]
     public async Task An_outage_loses_nothing_duplicates_nothing_and_keeps_each_namespace_in_order()
     {
-        var fake = _cluster as FakeElasticsearch;
+        var fake = Cluster as FakeElasticsearch;
         Skip.If(fake is null, "refuses and hangs requests, which needs the fake");
         fake.HangFor = TimeSpan.FromSeconds(1);
-        await using var host = await ElasticsearchShipping.StartAsync(_cluster, _prefix, TimeSpan.FromMilliseconds(300), batchSize: 25);
+        await using var host = await ElasticsearchShipping.StartAsync(Cluster, Prefix, TimeSpan.FromMilliseconds(300), batchSize: 25);
 
         string[] namespaces = ["acme", "globex", "initech"];
         var recorded = new List<AuditEntry>();
@@ -145,7 +133,7 @@ public sealed class ElasticsearchSinkTests : IAsyncLifetime
         await host.WaitForCheckpointAsync(recorded[^1].Id, Patience);
 
         Assert.True(fake.RefusedRequests > 0 && fake.HungRequests > 0, "the outage never reached the sink");
-        var documents = await _cluster.DocumentsAsync(_prefix);
+        var documents = await Cluster.DocumentsAsync(Prefix);
         Assert.Equal(recorded.Select(e => e.EntryId.ToString()).Order(), documents.Select(d => d.Id).Order());
         Assert.Equal(documents.Count, documents.Select(d => d.Id).Distinct().Count());
         foreach (var @namespace in namespaces)
@@ -159,7 +147,7 @@ public sealed class ElasticsearchSinkTests : IAsyncLifetime
     [Fact]
     public async Task A_document_refused_for_good_is_counted_and_does_not_hold_back_later_entries()
     {
-        await using var host = await ElasticsearchShipping.StartAsync(_cluster, _prefix, TimeSpan.FromSeconds(10));
+        await using var host = await ElasticsearchShipping.StartAsync(Cluster, Prefix, TimeSpan.FromSeconds(10));
         var before = ElasticsearchShipping.Entry(AuditKinds.PushRepo, "acme", Day2, "acme/web");
         var unmappable = ElasticsearchShipping.Entry(AuditKinds.PushRepo, "acme", Day2, "acme/web", address: "not-an-address");
         var after = ElasticsearchShipping.Entry(AuditKinds.CreateTag, "acme", Day2, "acme/web");
@@ -171,7 +159,7 @@ public sealed class ElasticsearchSinkTests : IAsyncLifetime
         await host.WaitForCheckpointAsync(later.Id, Patience);
 
         Assert.Equal(1, host.Rejected);
-        var documents = await _cluster.DocumentsAsync(_prefix);
+        var documents = await Cluster.DocumentsAsync(Prefix);
         Assert.Equal([before.EntryId.ToString(), after.EntryId.ToString(), later.EntryId.ToString()], documents.Select(d => d.Id));
     }
 

@@ -14,8 +14,9 @@ using Microsoft.Extensions.Logging;
 namespace Berth.AuditLog.Tests.Elasticsearch;
 
 /// <summary>
-/// Just enough Elasticsearch for the sink, on a loopback port: ILM policies, index
-/// templates and <c>_bulk</c> index actions. It checks the protocol (NDJSON framing,
+/// Just enough Elasticsearch for the sink and the search backend, on a loopback port:
+/// ILM policies, index templates, <c>_bulk</c> index actions and the searches
+/// <see cref="FakeSearch"/> answers. It checks the protocol (NDJSON framing,
 /// content types, action shape), maps the fields the way the sink's template says
 /// Elasticsearch would (an unparsable source.ip is a 400 item), stores documents by
 /// (index, id) and answers like the real thing, product header included. Tests
@@ -163,7 +164,30 @@ public sealed class FakeElasticsearch : ISearchCluster
             return Json(HttpStatusCode.OK, new JsonObject { ["acknowledged"] = true });
         });
         app.MapPost("/_bulk", BulkAsync);
+        app.MapPost("/{indices}/_search", SearchAsync);
     }
+
+    /// <summary>Searches the documents of the indices the pattern names (see <see cref="FakeSearch"/>).</summary>
+    private async Task<IResult> SearchAsync(string indices, HttpRequest request)
+    {
+        if (await ReadJsonAsync(request) is not { } body) return Reject("_search body is not a JSON object");
+        var errors = new List<string>();
+        JsonObject answer;
+        lock (_gate)
+        {
+            Searches++;
+            var documents = _documents.Where(d => Matches(indices, d.Key.Index)).Select(d => (d.Key.Index, d.Key.Id, d.Value)).ToList();
+            answer = FakeSearch.Answer(body, documents, errors);
+        }
+        if (errors.Count > 0) return Reject(string.Join("; ", errors));
+        return Json(HttpStatusCode.OK, answer);
+    }
+
+    /// <summary>Searches answered so far.</summary>
+    public int Searches { get; private set; }
+
+    private static bool Matches(string pattern, string index) =>
+        pattern.Split(',').Any(p => p.EndsWith('*') ? index.StartsWith(p[..^1], StringComparison.Ordinal) : index == p);
 
     private async Task<IResult> BulkAsync(HttpRequest request)
     {
@@ -241,8 +265,7 @@ public sealed class FakeElasticsearch : ISearchCluster
     };
 
     private static bool Matches(JsonObject template, string index) =>
-        template["index_patterns"]!.AsArray().Any(p => p!.GetValue<string>() is var pattern
-            && (pattern.EndsWith('*') ? index.StartsWith(pattern[..^1], StringComparison.Ordinal) : index == pattern));
+        template["index_patterns"]!.AsArray().Any(p => Matches(p!.GetValue<string>(), index));
 
     private static JsonObject? ParseObject(string line)
     {
@@ -289,6 +312,9 @@ public sealed class FakeElasticsearch : ISearchCluster
     {
         lock (_gate) return Task.FromResult(_templates.GetValueOrDefault(name));
     }
+
+    /// <summary>The fake's documents are searchable as soon as they are indexed.</summary>
+    public Task RefreshAsync(string prefix) => Task.CompletedTask;
 
     public Task CleanUpAsync(string prefix) => Task.CompletedTask;
 

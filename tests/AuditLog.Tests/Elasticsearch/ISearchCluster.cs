@@ -21,6 +21,9 @@ public interface ISearchCluster : IAsyncDisposable
     /// <summary>The composable index template as it was put; null when there is none.</summary>
     Task<JsonObject?> TemplateAsync(string name);
 
+    /// <summary>Makes what was indexed in "{prefix}-*" visible to searches (a real cluster refreshes about once a second).</summary>
+    Task RefreshAsync(string prefix);
+
     /// <summary>Removes what a test with this prefix left (a real cluster outlives the test run).</summary>
     Task CleanUpAsync(string prefix);
 

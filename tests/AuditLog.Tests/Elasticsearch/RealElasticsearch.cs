@@ -21,9 +21,12 @@ public sealed class RealElasticsearch : ISearchCluster
 
     public string? ApiKey { get; }
 
+    public async Task RefreshAsync(string prefix) =>
+        (await _http.PostAsync($"{prefix}-*/_refresh?allow_no_indices=true", null)).EnsureSuccessStatusCode();
+
     public async Task<IReadOnlyList<IndexedDocument>> DocumentsAsync(string prefix)
     {
-        (await _http.PostAsync($"{prefix}-*/_refresh", null)).EnsureSuccessStatusCode();
+        await RefreshAsync(prefix);
         var query = new JsonObject { ["size"] = 10_000, ["sort"] = new JsonArray(new JsonObject { ["event.sequence"] = "asc" }) };
         var response = await _http.PostAsJsonAsync($"{prefix}-*/_search", query);
         response.EnsureSuccessStatusCode();

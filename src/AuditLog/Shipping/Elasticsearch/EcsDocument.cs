@@ -50,6 +50,29 @@ public static class EcsDocument
         return document;
     }
 
+    /// <summary>The entry a document was made from (<see cref="From"/> read backwards), for searching in Elasticsearch.</summary>
+    public static AuditEntry ToEntry(JsonObject document)
+    {
+        var berth = document["berth"];
+        var metadata = berth?["metadata"];
+        return new AuditEntry
+        {
+            Id = document["event"]!["sequence"]!.GetValue<long>(),
+            EntryId = Guid.Parse(document["event"]!["id"]!.GetValue<string>()),
+            Kind = document["event"]!["action"]!.GetValue<string>(),
+            Namespace = berth?["namespace"]?.GetValue<string>() ?? "",
+            Repository = berth?["repository"]?.GetValue<string>(),
+            Performer = document["user"]?["name"]?.GetValue<string>() ?? "",
+            PerformerKind = berth?["performer"]?["kind"]?.GetValue<string>() ?? "",
+            Address = document["source"]?["ip"]?.GetValue<string>(),
+            UserAgent = document["user_agent"]?["original"]?.GetValue<string>(),
+            RequestId = document["http"]?["request"]?["id"]?.GetValue<string>(),
+            OccurredAt = DateTimeOffset.Parse(document["@timestamp"]!.GetValue<string>(), CultureInfo.InvariantCulture).UtcDateTime,
+            Metadata = metadata is JsonObject ? metadata.ToJsonString() : "{}",
+            SourceEvent = berth?["source_event"]?.GetValue<string>() ?? "",
+        };
+    }
+
     public static string Outcome(string kind) => kind is AuditKinds.LoginFailure or AuditKinds.UploadFailed ? "failure" : "success";
 
     /// <summary>ECS event.category and event.type (from their allowed values) for an action kind.</summary>

@@ -25,13 +25,7 @@ public sealed class ElasticsearchSink : IAuditSink
         _options = options.Value.Elasticsearch;
         _metrics = metrics;
         _logger = logger;
-        var settings = new ElasticsearchClientSettings(new Uri(_options.Url ?? throw new InvalidOperationException("AuditLog:Elasticsearch:Url is not set")))
-            .RequestTimeout(_options.RequestTimeout)
-            // The shipper retries with backoff and keeps the checkpoint; retries inside the client would only hide an outage.
-            .MaximumRetries(0);
-        if (!string.IsNullOrEmpty(_options.ApiKey)) settings = settings.Authentication(new ApiKey(_options.ApiKey));
-        else if (!string.IsNullOrEmpty(_options.Username)) settings = settings.Authentication(new BasicAuthentication(_options.Username, _options.Password ?? ""));
-        _client = new ElasticsearchClient(settings);
+        _client = ElasticsearchConnection.CreateClient(_options);
     }
 
     public string Name => "elasticsearch";
@@ -105,8 +99,7 @@ public sealed class ElasticsearchSink : IAuditSink
             throw new ElasticsearchSinkException($"PUT {path} failed: {Describe(response.ApiCallDetails)} {Truncate(response.Body)}", response.ApiCallDetails.OriginalException);
     }
 
-    private static string Describe(ApiCallDetails details) =>
-        details.HttpStatusCode is { } status ? $"status {status}" : details.OriginalException?.Message ?? "no response";
+    private static string Describe(ApiCallDetails details) => ElasticsearchConnection.Describe(details);
 
-    private static string Truncate(string? text) => text is null || text.Length <= 500 ? text ?? "" : text[..500];
+    private static string Truncate(string? text) => ElasticsearchConnection.Truncate(text);
 }
