@@ -9,11 +9,14 @@
 # - distribution: stops it (its collector is offline) and times
 #   `docker-registry garbage-collect` on the same shape of data.
 #
+# Throughput is the median of ROUNDS rounds per phase; the rounds during the
+# collection must all end before it does (the script says so if not).
+#
 # Usage: bench/gc.sh
-#   REPOS (100) MANIFESTS (200) BLOBS (5) KEEP (40) CONCURRENCY (8) DURATION (10)
+#   REPOS (100) MANIFESTS (200) BLOBS (5) KEEP (40) CONCURRENCY (8) DURATION (10) ROUNDS (3)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-repos=${REPOS:-100} manifests=${MANIFESTS:-200} blobs=${BLOBS:-5} keep=${KEEP:-40} concurrency=${CONCURRENCY:-8}
+rounds=${ROUNDS:-3} repos=${REPOS:-100} manifests=${MANIFESTS:-200} blobs=${BLOBS:-5} keep=${KEEP:-40} concurrency=${CONCURRENCY:-8}
 dist_script=${DIST_SCRIPT:-$repo/../shared/tools/run-distribution.sh}
 server_port=5020 dist_port=5023
 # Long enough that the blobs the throughput load pushes right before the collection are
@@ -23,14 +26,18 @@ command -v docker-registry >/dev/null || { echo "error: docker-registry not foun
 build_regbench_and_berth
 dotnet build "$repo/bench/GcFill/GcFill.csproj" -c Release -o "$work/gcfill" --nologo -v quiet >&2
 fill() { "$work/gcfill/gcfill" "$1" --repos "$repos" --manifests "$manifests" --blobs "$blobs" --keep "$keep" --concurrency "$concurrency" --untag "$2"; }
-throughput() { # label url: one line per scenario, ops/s and MB/s (a repository per label, so phases do not share blobs)
-  "$work/regbench" -url "$1=$2" -repo "load/$1" -scenario push-blobs,pull-blobs,manifest-get -blobs 64 -blob-size 1MiB -c 4 -duration "${duration}s" -json 2>/dev/null |
-    python3 -c 'import json,sys
-for line in sys.stdin:
-    line=line.strip()
-    if not line.startswith("{"): continue
-    r=json.loads(line)
-    print("  %s: %.0f ops/s %s MB/s, p99 %.1f ms, errors %d" % (r["scenario"], r["rps"], "%.0f" % r["mbps"] if r.get("mbps") else "-", r["p99_ms"], r["errors"]))'
+# throughput LABEL URL: ROUNDS rounds of push, pull and manifest GETs, as JSON lines in
+# $work/LABEL.jsonl (a repository per round, so rounds do not share blobs).
+throughput() {
+  : >"$work/$1.jsonl"
+  for round in $(seq 1 "$rounds"); do
+    "$work/regbench" -url "$1=$2" -repo "load/$1$round" -scenario push-blobs,pull-blobs,manifest-get -blobs 64 -blob-size 1MiB -c 4 \
+      -duration "${duration}s" -json 2>/dev/null | grep '^{' >>"$work/$1.jsonl" || true
+  done
+}
+collection_running() { # id: true while the run is still going
+  curl -fsS -u "admin:$admin_password" "http://127.0.0.1:$server_port/api/v1/collector/runs/$1" |
+    python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["status"] == "running" else 1)'
 }
 
 echo "== Berth: filling ($repos repositories x $manifests images x $blobs blobs)" >&2
@@ -42,14 +49,15 @@ berth_fill=$(fill "http://127.0.0.1:$server_port" tag)
 untagged_at=$(date +%s)
 echo "berth fill: $berth_fill"
 echo "== Berth: throughput idle" >&2
-throughput warmup "http://127.0.0.1:$server_port" >/dev/null
-echo "berth idle:"; throughput idle "http://127.0.0.1:$server_port"
+rounds=1 throughput warmup "http://127.0.0.1:$server_port"
+throughput idle "http://127.0.0.1:$server_port"
 # The untagged images must be past the grace period; the load's own blobs, pushed just now, are not.
 wait=$((untagged_at + grace + 1 - $(date +%s))); [ "$wait" -gt 0 ] && sleep "$wait"
 echo "== Berth: online collection" >&2
 run=$(curl -fsS -u "admin:$admin_password" -H 'Content-Type: application/json' -d '{}' "http://127.0.0.1:$server_port/api/v1/collector/runs")
 id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$run")
-echo "berth during collection:"; throughput during "http://127.0.0.1:$server_port"
+throughput during "http://127.0.0.1:$server_port"
+collection_running "$id" && during_complete=yes || during_complete=no
 while :; do
   state=$(curl -fsS -u "admin:$admin_password" "http://127.0.0.1:$server_port/api/v1/collector/runs/$id")
   python3 -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1])["status"] != "running" else 1)' "$state" && break
@@ -62,7 +70,24 @@ seconds = r.get("durationSeconds", 0) or 1e-9
 print(f"berth collection: status {r['status']}, {r.get('manifestsRemoved',0)} manifests, {r.get('blobsRemoved',0)} blobs, "
       f"{r.get('bytesFreed',0)} bytes in {seconds:.1f} s = {r.get('blobsRemoved',0) / seconds * 60:.0f} blob deletions/min")
 PY
-echo "berth idle again:"; throughput after "http://127.0.0.1:$server_port"
+throughput after "http://127.0.0.1:$server_port"
+python3 - "$work" "$during_complete" <<'PY'
+import json, statistics, sys
+work, complete = sys.argv[1], sys.argv[2] == "yes"
+def medians(label):
+    by = {}
+    for line in open(f"{work}/{label}.jsonl"):
+        r = json.loads(line)
+        by.setdefault(r["scenario"], []).append(r["rps"])
+    return {k: statistics.median(v) for k, v in by.items()}
+idle, during, after = medians("idle"), medians("during"), medians("after")
+print("berth throughput, median of rounds (ops/s): scenario | idle before | during collection | idle after | during/before | during/mean of idle")
+for scenario in idle:
+    i, d, a = idle[scenario], during.get(scenario, 0), after.get(scenario, 0)
+    print(f"  {scenario} | {i:.0f} | {d:.0f} | {a:.0f} | {d / i:.2f} | {d / ((i + a) / 2):.2f}")
+if not complete:
+    print("  note: the collection ended before the last round during it did; those rounds are partly idle")
+PY
 
 echo "== distribution: filling" >&2
 LOG_LEVEL=error bash "$dist_script" "$dist_port" "$work/dist" >&2

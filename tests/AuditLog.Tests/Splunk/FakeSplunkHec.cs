@@ -60,6 +60,9 @@ public sealed class FakeSplunkHec(int port, string token, string? index, string 
     /// </summary>
     public Func<JsonElement, bool>? InvalidEvent { get; set; }
 
+    /// <summary>HEC's max_content_length: a larger request is refused with 413 and nothing of it indexed.</summary>
+    public int? MaxContentLength { get; set; }
+
     /// <summary>An ack becomes true this long after its batch was indexed.</summary>
     public TimeSpan AckDelay { get; set; }
 
@@ -69,6 +72,9 @@ public sealed class FakeSplunkHec(int port, string token, string? index, string 
     public int EventRequests { get; private set; }
 
     public int AckQueries { get; private set; }
+
+    /// <summary>Requests refused as larger than <see cref="MaxContentLength"/>.</summary>
+    public int TooLarge { get; private set; }
 
     public int AuthFailures { get; private set; }
 
@@ -134,6 +140,11 @@ public sealed class FakeSplunkHec(int port, string token, string? index, string 
         if (AcksEnabled && ChannelProblem(channel) is { } channelProblem) return channelProblem;
 
         var body = await ReadBodyAsync(context);
+        if (body.Length > MaxContentLength)
+        {
+            lock (_gate) TooLarge++;
+            return Reply(HttpStatusCode.RequestEntityTooLarge, 27, $"Content-Length of {body.Length} too large (maximum is {MaxContentLength})");
+        }
         List<JsonElement> events;
         try
         {

@@ -175,6 +175,45 @@ public sealed class SplunkSinkTests
     }
 
     [SkippableFact]
+    public async Task A_batch_over_the_collectors_size_limit_is_halved_until_it_fits_and_later_batches_keep_that_size()
+    {
+        Skip.If(SplunkHecTarget.RealSplunk, "lowers the collector's max_content_length: needs the fake");
+        await using var hec = (await SplunkHecTarget.StartAsync())!;
+        var fake = hec.Fake!;
+        fake.MaxContentLength = 2500;  // two or three events a request
+        await using var log = await SplunkShippingHost.StartAsync(hec);
+
+        var entries = await log.RecordAsync(30);
+        await log.WaitForCheckpointAsync((await log.EntriesAsync())[^1].Id, Deadline);
+
+        Assert.Equal(entries.Select(e => e.EntryId), fake.Events.Select(e => e.GetProperty("event").GetProperty("id").GetGuid()));  // each once, in order
+        Assert.Equal(0, log.Rejected);
+        Assert.Empty(fake.Violations);
+        // 10 → 5 → 2 for the first batch; after that every request fits.
+        Assert.InRange(fake.TooLarge, 1, 2);
+    }
+
+    [SkippableFact]
+    public async Task An_event_larger_than_the_collector_takes_is_counted_and_passed_over()
+    {
+        Skip.If(SplunkHecTarget.RealSplunk, "lowers the collector's max_content_length: needs the fake");
+        await using var hec = (await SplunkHecTarget.StartAsync())!;
+        var fake = hec.Fake!;
+        fake.MaxContentLength = 200;  // less than any one event
+        await using var log = await SplunkShippingHost.StartAsync(hec);
+
+        await log.RecordAsync(2);
+        await log.WaitForCheckpointAsync((await log.EntriesAsync())[^1].Id, Deadline);
+        Assert.Equal(2, log.Rejected);
+        Assert.Empty(fake.Events);
+
+        fake.MaxContentLength = null;
+        var later = await log.RecordAsync(3);
+        await log.WaitForCheckpointAsync((await log.EntriesAsync())[^1].Id, Deadline);
+        Assert.Equal(later.Select(e => e.EntryId), fake.Events.Select(e => e.GetProperty("event").GetProperty("id").GetGuid()));
+    }
+
+    [SkippableFact]
     public async Task With_a_bad_token_nothing_counts_as_delivered_and_the_shipper_keeps_retrying()
     {
         await using var hec = (await SplunkHecTarget.StartAsync())!;

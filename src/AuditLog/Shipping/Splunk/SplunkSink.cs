@@ -16,7 +16,8 @@ namespace Berth.AuditLog.Shipping.Splunk;
 /// that when HEC names the first bad event (invalid-event-number) only that event is
 /// rejected, those before it count as delivered and those after it are sent again. With
 /// <see cref="SplunkSinkOptions.UseAcks"/> a batch counts only once the indexer
-/// acknowledged it.
+/// acknowledged it. A batch larger than the collector's max_content_length (413) is
+/// halved until it fits, and later batches keep to the size that fitted.
 /// </summary>
 public sealed class SplunkSink(IOptions<AuditLogOptions> options, AuditLogMetrics metrics, ILogger<SplunkSink> logger) : IAuditSink, IDisposable
 {
@@ -39,6 +40,9 @@ public sealed class SplunkSink(IOptions<AuditLogOptions> options, AuditLogMetric
     // One channel per sink instance: HEC keeps ack ids per channel.
     private readonly string _channel = Guid.NewGuid().ToString();
 
+    // At most this many events a request; lowered when HEC answers 413 (its max_content_length).
+    private int _eventsPerRequest = int.MaxValue;
+
     public string Name => "splunk";
 
     /// <summary>Nothing to install at HEC; only checks it answers, so an unreachable collector is backed off from early.</summary>
@@ -52,6 +56,7 @@ public sealed class SplunkSink(IOptions<AuditLogOptions> options, AuditLogMetric
 
     public async Task<int> ShipAsync(IReadOnlyList<AuditEntry> batch, CancellationToken cancellationToken)
     {
+        if (batch.Count > _eventsPerRequest) batch = [.. batch.Take(_eventsPerRequest)];
         using var request = NewRequest("services/collector/event", HecBatch.Serialize(batch, _options, _host));
         var reply = await SendAsync(request, cancellationToken);
         switch (reply.Status)
@@ -81,6 +86,18 @@ public sealed class SplunkSink(IOptions<AuditLogOptions> options, AuditLogMetric
                     batch[0].Id, batch[^1].Id, reply);
                 metrics.Rejected(Name, batch.Count);
                 return batch.Count;
+            case HttpStatusCode.RequestEntityTooLarge when batch.Count > 1:
+                // Too large for the collector's max_content_length: half now, and the rest
+                // in later batches of the size that fits.
+                _eventsPerRequest = batch.Count / 2;
+                logger.LogWarning("Splunk HEC refused {Count} audit entries as too large ({Reply}); sending at most {Limit} a request", batch.Count, reply, _eventsPerRequest);
+                return await ShipAsync(batch, cancellationToken);
+            case HttpStatusCode.RequestEntityTooLarge:
+                // One event larger than the collector takes will never be accepted.
+                logger.LogError("Splunk HEC refused audit entry {Sequence} (id {EntryId}) as too large ({Reply}); it is passed over",
+                    batch[0].Id, batch[0].EntryId, reply);
+                metrics.Rejected(Name, 1);
+                return 1;
             case HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden:
                 throw new InvalidOperationException($"Splunk HEC refused the token ({reply}); check AuditLog:Splunk:Token. Nothing is shipped until it is accepted");
             default:
