@@ -9,8 +9,8 @@
 # - distribution: stops it (its collector is offline) and times
 #   `docker-registry garbage-collect` on the same shape of data.
 #
-# Throughput is the median of ROUNDS rounds per phase; the rounds during the
-# collection must all end before it does (the script says so if not).
+# Throughput is the median of ROUNDS rounds per phase; during the collection only
+# rounds that end before it does count.
 #
 # Usage: bench/gc.sh
 #   REPOS (100) MANIFESTS (200) BLOBS (5) KEEP (40) CONCURRENCY (8) DURATION (10) ROUNDS (3)
@@ -26,13 +26,19 @@ command -v docker-registry >/dev/null || { echo "error: docker-registry not foun
 build_regbench_and_berth
 dotnet build "$repo/bench/GcFill/GcFill.csproj" -c Release -o "$work/gcfill" --nologo -v quiet >&2
 fill() { "$work/gcfill/gcfill" "$1" --repos "$repos" --manifests "$manifests" --blobs "$blobs" --keep "$keep" --concurrency "$concurrency" --untag "$2"; }
-# throughput LABEL URL: ROUNDS rounds of push, pull and manifest GETs, as JSON lines in
-# $work/LABEL.jsonl (a repository per round, so rounds do not share blobs).
+# throughput LABEL URL [RUN]: ROUNDS rounds of push, pull and manifest GETs, as JSON lines in
+# $work/LABEL.jsonl (a repository per round, so rounds do not share blobs). With RUN, only
+# rounds that end while that collection still runs are kept, and the rounds stop with it.
 throughput() {
   : >"$work/$1.jsonl"
   for round in $(seq 1 "$rounds"); do
     "$work/regbench" -url "$1=$2" -repo "load/$1$round" -scenario push-blobs,pull-blobs,manifest-get -blobs 64 -blob-size 1MiB -c 4 \
-      -duration "${duration}s" -json 2>/dev/null | grep '^{' >>"$work/$1.jsonl" || true
+      -duration "${duration}s" -json 2>/dev/null | grep '^{' >"$work/round.jsonl" || true
+    if [ -n "${3:-}" ] && ! collection_running "$3"; then
+      echo "  (round $round of the $1 phase ended after the collection did: not counted)" >&2
+      break
+    fi
+    cat "$work/round.jsonl" >>"$work/$1.jsonl"
   done
 }
 collection_running() { # id: true while the run is still going
@@ -56,8 +62,7 @@ wait=$((untagged_at + grace + 1 - $(date +%s))); [ "$wait" -gt 0 ] && sleep "$wa
 echo "== Berth: online collection" >&2
 run=$(curl -fsS -u "admin:$admin_password" -H 'Content-Type: application/json' -d '{}' "http://127.0.0.1:$server_port/api/v1/collector/runs")
 id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$run")
-throughput during "http://127.0.0.1:$server_port"
-collection_running "$id" && during_complete=yes || during_complete=no
+throughput during "http://127.0.0.1:$server_port" "$id"
 while :; do
   state=$(curl -fsS -u "admin:$admin_password" "http://127.0.0.1:$server_port/api/v1/collector/runs/$id")
   python3 -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1])["status"] != "running" else 1)' "$state" && break
@@ -71,22 +76,20 @@ print(f"berth collection: status {r['status']}, {r.get('manifestsRemoved',0)} ma
       f"{r.get('bytesFreed',0)} bytes in {seconds:.1f} s = {r.get('blobsRemoved',0) / seconds * 60:.0f} blob deletions/min")
 PY
 throughput after "http://127.0.0.1:$server_port"
-python3 - "$work" "$during_complete" <<'PY'
+python3 - "$work" <<'PY'
 import json, statistics, sys
-work, complete = sys.argv[1], sys.argv[2] == "yes"
+work = sys.argv[1]
 def medians(label):
     by = {}
     for line in open(f"{work}/{label}.jsonl"):
         r = json.loads(line)
         by.setdefault(r["scenario"], []).append(r["rps"])
-    return {k: statistics.median(v) for k, v in by.items()}
+    return {k: (statistics.median(v), len(v)) for k, v in by.items()}
 idle, during, after = medians("idle"), medians("during"), medians("after")
-print("berth throughput, median of rounds (ops/s): scenario | idle before | during collection | idle after | during/before | during/mean of idle")
-for scenario in idle:
-    i, d, a = idle[scenario], during.get(scenario, 0), after.get(scenario, 0)
-    print(f"  {scenario} | {i:.0f} | {d:.0f} | {a:.0f} | {d / i:.2f} | {d / ((i + a) / 2):.2f}")
-if not complete:
-    print("  note: the collection ended before the last round during it did; those rounds are partly idle")
+print("berth throughput, median of rounds (ops/s): scenario | idle before | during collection (rounds) | idle after | during/before | during/mean of idle")
+for scenario, (i, _) in idle.items():
+    (d, n), (a, _) = during.get(scenario, (0, 0)), after.get(scenario, (0, 0))
+    print(f"  {scenario} | {i:.0f} | {d:.0f} ({n}) | {a:.0f} | {d / i:.2f} | {d / ((i + a) / 2):.2f}")
 PY
 
 echo "== distribution: filling" >&2

@@ -93,13 +93,8 @@ public static class ModuleDatabaseSetup
         }
     }
 
-    /// <summary>A stable lock key per module (FNV-1a of its name), the same in every process.</summary>
-    private static long MigrationLockKey(string module)
-    {
-        var hash = 14695981039346656037UL;
-        foreach (var c in "berth-migrations:" + module) hash = (hash ^ c) * 1099511628211UL;
-        return unchecked((long)hash);
-    }
+    /// <summary>A stable lock key per module, the same in every process.</summary>
+    private static long MigrationLockKey(string module) => LockKeys.Of("berth-migrations:" + module);
 
     /// <summary>
     /// A unique-key conflict between concurrent writers is expected and retried

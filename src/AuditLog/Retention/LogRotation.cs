@@ -3,6 +3,7 @@ using System.Text.Json;
 using Berth.AuditLog.Data;
 using Berth.AuditLog.Recording;
 using Berth.AuditLog.Shipping;
+using Berth.Data;
 using Berth.Data.Inbox;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
@@ -54,10 +55,12 @@ public sealed class LogRotation(
     /// <summary>Archives and removes what is due; returns how many entries were rotated (0: nothing due, no archive).</summary>
     public async Task<int> RotateAsync(CancellationToken cancellationToken)
     {
-        // One rotation at a time in this process: two would archive the same entries twice.
+        // One rotation at a time, in this process and among instances sharing the database:
+        // two would archive the same entries twice.
         await _rotating.WaitAsync(cancellationToken);
         try
         {
+            await using var turn = await ExclusiveTurn.TakeAsync(auditLogDb, "auditlog-rotation", cancellationToken);
             return await RotateDueAsync(cancellationToken);
         }
         finally

@@ -1,4 +1,5 @@
 using Berth.AuditLog.Data;
+using Berth.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -66,9 +67,14 @@ public sealed class SinkShipper(
         }
     }
 
-    /// <summary>Ships one batch; returns how many entries went out and whether the sink took the whole batch.</summary>
+    /// <summary>
+    /// Ships one batch; returns how many entries went out and whether the sink took the
+    /// whole batch. Instances sharing the database take turns per sink, so each batch is
+    /// sent by one of them, from the checkpoint the last one left.
+    /// </summary>
     public async Task<(int Shipped, bool Complete)> ShipNextBatchAsync(CancellationToken cancellationToken)
     {
+        await using var turn = await ExclusiveTurn.TakeAsync(auditLogDb, "auditlog-sink:" + sink.Name, cancellationToken);
         long checkpoint;
         List<AuditEntry> batch;
         long newest;
@@ -97,7 +103,7 @@ public sealed class SinkShipper(
         auditLogDb.WriteAsync(async db =>
         {
             var now = auditLogDb.Now();
-            // Only forward, in one statement: two shippers of one sink (two instances) never move it back.
+            // Only forward, in one statement: a checkpoint never moves back, whoever writes it.
             var moved = await db.Checkpoints.Where(c => c.Sink == sink.Name).ExecuteUpdateAsync(c => c
                 .SetProperty(x => x.LastShippedId, x => x.LastShippedId > lastShippedId ? x.LastShippedId : lastShippedId)
                 .SetProperty(x => x.UpdatedAt, now), cancellationToken);

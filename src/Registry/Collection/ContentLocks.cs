@@ -1,3 +1,4 @@
+using Berth.Data;
 using Berth.Registry.Data;
 using Microsoft.EntityFrameworkCore;
 
@@ -23,10 +24,10 @@ namespace Berth.Registry.Collection;
 public static class ContentLocks
 {
     /// <summary>The lock of a blob: per digest, whatever repository links it.</summary>
-    public static long BlobKey(string digest) => Fnv("blob\n" + digest);
+    public static long BlobKey(string digest) => LockKeys.Of("blob\n" + digest);
 
     /// <summary>The lock of a manifest row: per repository and digest.</summary>
-    public static long ManifestKey(long repositoryId, string digest) => Fnv($"manifest\n{repositoryId}\n{digest}");
+    public static long ManifestKey(long repositoryId, string digest) => LockKeys.Of($"manifest\n{repositoryId}\n{digest}");
 
     public static async Task ShareAsync(RegistryDbContext db, IEnumerable<long> keys, CancellationToken cancellationToken)
     {
@@ -45,12 +46,4 @@ public static class ContentLocks
     /// <summary>Always ascending, so two transactions taking overlapping sets cannot deadlock; none on SQLite.</summary>
     private static long[]? Ordered(RegistryDbContext db, IEnumerable<long> keys) =>
         db.Database.IsNpgsql() ? [.. keys.Distinct().Order()] : null;
-
-    /// <summary>FNV-1a, 64 bits: stable across processes, unlike string.GetHashCode.</summary>
-    private static long Fnv(string text)
-    {
-        var hash = 14695981039346656037UL;
-        foreach (var c in text) hash = (hash ^ c) * 1099511628211UL;
-        return unchecked((long)hash);
-    }
 }

@@ -14,8 +14,10 @@ public sealed class SplunkShippingHost(ShippingTestHost host) : IAsyncDisposable
     /// <summary>Shipping attempts that failed or were only partly accepted.</summary>
     public long ShipFailures => host.ShipFailures;
 
-    public static async Task<SplunkShippingHost> StartAsync(SplunkHecTarget target, TimeSpan? requestTimeout = null, TimeSpan? ackTimeout = null, string? token = null) =>
-        new(await ShippingTestHost.StartAsync("splunk", new Dictionary<string, string?>
+    /// <summary>Starts a host shipping to <paramref name="target"/>; <paramref name="settings"/> adds to or overrides its configuration.</summary>
+    public static async Task<SplunkShippingHost> StartAsync(SplunkHecTarget target, TimeSpan? requestTimeout = null, TimeSpan? ackTimeout = null, string? token = null,
+        IReadOnlyDictionary<string, string?>? settings = null) =>
+        new(await ShippingTestHost.StartAsync("splunk", new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
         {
             ["AuditLog:ShippingBatchSize"] = "10",
             ["AuditLog:ShippingMaxBackoff"] = "00:00:00.500",
