@@ -86,3 +86,9 @@ public sealed record GarbageCollected(
     /// <summary>Tags retention policies removed before collecting.</summary>
     public int TagsPruned { get; init; }
 }
+
+/// <summary>
+/// A namespace's deduplicated storage passed its quota's warning limit with a blob
+/// stored by <c>Actor</c>; published once per crossing by the instance that stored it.
+/// </summary>
+public sealed record QuotaWarningReached(string Namespace, long StoredBytes, long WarningBytes, long? RejectBytes) : IntegrationEvent;

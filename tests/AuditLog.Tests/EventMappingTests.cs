@@ -76,6 +76,7 @@ public sealed class EventMappingTests
             : name.Contains("digest", StringComparison.OrdinalIgnoreCase) ? "sha256:" + new string('c', 64) : "acme",
         _ when type == typeof(bool) => true,
         _ when type == typeof(long) || type == typeof(int) => 1,
+        _ when type == typeof(long?) => 2L,
         _ when type == typeof(DateTimeOffset?) => DateTimeOffset.UtcNow,
         _ when type.IsAssignableTo(typeof(IEnumerable<string>)) => new List<string> { "x" },
         _ when type.IsGenericType => Activator.CreateInstance(typeof(List<>).MakeGenericType(type.GetGenericArguments()[0])),

@@ -48,10 +48,30 @@ public sealed class QuotaTests(ServerFixture fixture) : IClassFixture<ServerFixt
         Assert.True(quota.Value.GetProperty("warningReached").GetBoolean());
         Assert.Equal(5000, quota.Value.GetProperty("rejectBytes").GetInt64());
 
+        // Crossing the warning limit was published once (later blobs past it add nothing), and the audit log has it.
+        var warnings = await AuditEntriesAsync(@namespace, "quota_warning", until: entries => entries.Count >= 1);
+        var warned = Assert.Single(warnings);
+        Assert.Equal((4096, 3000, 5000), (warned.GetProperty("metadata").GetProperty("storedBytes").GetInt64(),
+            warned.GetProperty("metadata").GetProperty("warningBytes").GetInt64(), warned.GetProperty("metadata").GetProperty("rejectBytes").GetInt64()));
+
         // Without the quota the push goes through.
         Assert.Equal(HttpStatusCode.OK, (await RegistryLogin.CallAsync(Admin(), HttpMethod.Delete, $"/api/v1/collector/quotas/{@namespace}")).Status);
         using var after = await PostBlobAsync($"{@namespace}/b", third);
         Assert.Equal(HttpStatusCode.Created, after.StatusCode);
+    }
+
+    /// <summary>The namespace's audit entries of one kind, once <paramref name="until"/> holds (or after 10 s).</summary>
+    private async Task<List<System.Text.Json.JsonElement>> AuditEntriesAsync(string @namespace, string kind, Func<List<System.Text.Json.JsonElement>, bool> until)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var (status, body) = await RegistryLogin.CallAsync(Admin(), HttpMethod.Get, $"/api/v1/auditlog/entries?namespace={@namespace}&kind={kind}");
+            Assert.Equal(HttpStatusCode.OK, status);
+            List<System.Text.Json.JsonElement> entries = [.. body!.Value.GetProperty("entries").EnumerateArray()];
+            if (until(entries) || DateTime.UtcNow > deadline) return entries;
+            await Task.Delay(100);
+        }
     }
 
     [Fact]

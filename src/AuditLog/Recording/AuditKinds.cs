@@ -48,4 +48,5 @@ public static class AuditKinds
     /// <summary>Quay's name for a tag its auto-prune (retention) policy removed.</summary>
     public const string AutopruneTagDelete = "autoprune_tag_delete";
     public const string GarbageCollection = "garbage_collection";
+    public const string QuotaWarning = "quota_warning";
 }

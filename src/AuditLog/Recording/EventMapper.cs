@@ -45,6 +45,7 @@ public sealed class EventMapper(Func<string, bool> pullLoggingOn)
         TagExpirationChanged x => (AuditKinds.ChangeTagExpiration, null, x.Repository),
         TagRestored x => (AuditKinds.RevertTag, null, x.Repository),
         TagPruned x => (AuditKinds.AutopruneTagDelete, null, x.Repository),
+        QuotaWarningReached x => (AuditKinds.QuotaWarning, x.Namespace, null),
         GarbageCollected x => (AuditKinds.GarbageCollection, x.Repository is null ? x.Namespace ?? "" : null, x.Repository),
         BlobUploaded x => (AuditKinds.UploadBlob, null, x.Repository),
         BlobDeleted x => (AuditKinds.DeleteBlob, null, x.Repository),

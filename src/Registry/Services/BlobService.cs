@@ -138,7 +138,7 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
         if (size is { } linked)
         {
             cache.SetBlobSize(repositoryId, key, linked, stamp, _renewLinksAfter);
-            quota.Stored(charged, linked);
+            await quota.StoredAsync(charged, linked);
         }
         return size;
     }

@@ -39,8 +39,9 @@ public sealed class NamespaceUsage(RegistryDb registryDb, TimeProvider clock)
         return await db.RepositoryBlobs.AsNoTracking().AnyAsync(l => l.Digest == digest && repositories.Any(r => r.Id == l.RepositoryId), cancellationToken);
     }
 
-    public void Added(string @namespace, long bytes) =>
-        _usage.AddOrUpdate(@namespace, _ => (0, DateTimeOffset.MinValue), (_, known) => (known.Bytes + bytes, known.ComputedAt));
+    /// <summary>Adds a blob new to the namespace; returns the figure with it.</summary>
+    public long Added(string @namespace, long bytes) =>
+        _usage.AddOrUpdate(@namespace, _ => (bytes, DateTimeOffset.MinValue), (_, known) => (known.Bytes + bytes, known.ComputedAt)).Bytes;
 
     /// <summary>Forgets every figure (after a collection freed space).</summary>
     public void Forget() => _usage.Clear();

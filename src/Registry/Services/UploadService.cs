@@ -155,7 +155,7 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
             throw ErrorCode.DigestInvalid.With($"uploaded content has digest {actual}, not {expected}; nothing was stored",
                 new { expected = expected.ToString(), actual = actual.ToString() });
         }
-        string? charged;
+        QuotaCharge? charged;
         try
         {
             charged = await quota.RequireRoomAsync(await repositories.NameOfAsync(repositoryId, cancellationToken), expected.ToString(), size, cancellationToken);
@@ -170,7 +170,7 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
         // Once the digest is verified the blob is kept, even if the client hangs up now.
         // The session ends in the same transaction as the blob is recorded.
         await blobs.CommitUploadAsync(repositoryId, uploadId, expected, size, endsSession: hasSession, CancellationToken.None);
-        quota.Stored(charged, size);
+        await quota.StoredAsync(charged, size);
         metrics.BlobUploaded(size);
     }
 
