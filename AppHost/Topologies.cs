@@ -6,9 +6,9 @@ namespace Berth.AppHost;
 /// The deployments the AppHost can describe (Berth:Topology). Standalone: the
 /// Gateway in front of one Server running every module on the embedded default
 /// (SQLite, filesystem, in-memory bus), so nothing else has to run. Distributed:
-/// Auth and two registry instances as their own Server processes, a database
-/// per service, RabbitMQ for events, Redis as the shared cache tier, the audit log
-/// (with Elasticsearch where containers run), one Gateway.
+/// Auth and two registry instances (each with the collector) as their own Server
+/// processes, a database per service, RabbitMQ for events, Redis as the shared
+/// cache tier, the audit log (with Elasticsearch where containers run), one Gateway.
 /// </summary>
 public static class Topologies
 {
@@ -77,8 +77,13 @@ public static class Topologies
         {
             var registry = builder.AddProject<Projects.Server>(name, launchProfileName: null)
                 .WithHttpEndpoint(name: "http")
-                .WithArgs("--services", "registry")
+                // The collector runs next to each registry: its lease lets one collect at a time.
+                .WithArgs("--services", "registry,collector")
                 .WithEnvironment("Registry__DataDirectory", Path.Combine(dataDirectory, name))
+                .WithEnvironment("Collector__DataDirectory", Path.Combine(dataDirectory, name))
+                .WithEnvironment("Collector__DatabaseProvider", "postgres")
+                .WithEnvironment("Collector__ConnectionString", shared.CollectorDatabase)
+                .WithEnvironment("Collector__AuthUrl", auth.GetEndpoint("http"))
                 .WithEnvironment("Registry__StorageDirectory", storage)
                 .WithEnvironment("Registry__BlobHandoff", "true")
                 .WithEnvironment("Registry__DatabaseProvider", "postgres")

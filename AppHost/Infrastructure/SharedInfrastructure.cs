@@ -11,7 +11,7 @@ namespace Berth.AppHost.Infrastructure;
 /// "local" (the default: the locally installed servers, started by the AppHost
 /// as executables with their data under the data directory), or "external"
 /// (connection strings the operator gives: ConnectionStrings:registry-db,
-/// auth-db, auditlog-db, rabbitmq and redis, and optionally elasticsearch).
+/// auth-db, auditlog-db, collector-db, rabbitmq and redis, and optionally elasticsearch).
 /// Elasticsearch, for the audit log, comes only from containers or the operator:
 /// no local server is started for it.
 /// </summary>
@@ -19,6 +19,7 @@ public sealed record SharedInfrastructure(
     ReferenceExpression RegistryDatabase,
     ReferenceExpression AuthDatabase,
     ReferenceExpression AuditLogDatabase,
+    ReferenceExpression CollectorDatabase,
     ReferenceExpression RabbitMq,
     ReferenceExpression Redis,
     ReferenceExpression? Elasticsearch,
@@ -39,6 +40,7 @@ public sealed record SharedInfrastructure(
         var registryDb = postgres.AddDatabase("registry-db", databaseName: "berth_registry");
         var authDb = postgres.AddDatabase("auth-db", databaseName: "berth_auth");
         var auditLogDb = postgres.AddDatabase("auditlog-db", databaseName: "berth_auditlog");
+        var collectorDb = postgres.AddDatabase("collector-db", databaseName: "berth_collector");
         var rabbit = builder.AddRabbitMQ("rabbitmq");
         var redis = builder.AddRedis("redis");
         var elasticsearch = builder.AddContainer("elasticsearch", "docker.elastic.co/elasticsearch/elasticsearch", "9.1.0")
@@ -47,10 +49,10 @@ public sealed record SharedInfrastructure(
             .WithEnvironment("ES_JAVA_OPTS", "-Xms512m -Xmx512m")
             .WithHttpEndpoint(targetPort: 9200, name: "http");
         return new(registryDb.Resource.ConnectionStringExpression, authDb.Resource.ConnectionStringExpression,
-            auditLogDb.Resource.ConnectionStringExpression,
+            auditLogDb.Resource.ConnectionStringExpression, collectorDb.Resource.ConnectionStringExpression,
             rabbit.Resource.ConnectionStringExpression, redis.Resource.ConnectionStringExpression,
             ReferenceExpression.Create($"{elasticsearch.GetEndpoint("http")}"),
-            [registryDb, authDb, auditLogDb, rabbit, redis]);
+            [registryDb, authDb, auditLogDb, collectorDb, rabbit, redis]);
     }
 
     private static SharedInfrastructure Local(IDistributedApplicationBuilder builder, string dataDirectory)
@@ -63,7 +65,7 @@ public sealed record SharedInfrastructure(
 
         var postgres = builder.AddExecutable("postgres", "/bin/sh", infrastructure,
                 Path.Combine(builder.AppHostDirectory, "Infrastructure", "postgres.sh"), Path.Combine(infrastructure, "postgres"),
-                pgPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "berth_registry", "berth_auth", "berth_auditlog")
+                pgPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "berth_registry", "berth_auth", "berth_auditlog", "berth_collector")
             .WithHealthCheck(Ready(builder, "postgres", pgPort));
         var redis = builder.AddExecutable("redis", "redis-server", infrastructure,
                 "--port", PortText(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", infrastructure)
@@ -85,6 +87,7 @@ public sealed record SharedInfrastructure(
         return new(ReferenceExpression.Create($"{pg};Port={PortText(pgPort)};Database=berth_registry"),
             ReferenceExpression.Create($"{pg};Port={PortText(pgPort)};Database=berth_auth"),
             ReferenceExpression.Create($"{pg};Port={PortText(pgPort)};Database=berth_auditlog"),
+            ReferenceExpression.Create($"{pg};Port={PortText(pgPort)};Database=berth_collector"),
             ReferenceExpression.Create($"amqp://guest:guest@127.0.0.1:{PortText(rabbitPort)}/"),
             ReferenceExpression.Create($"127.0.0.1:{PortText(redisPort)}"),
             null,
@@ -97,7 +100,7 @@ public sealed record SharedInfrastructure(
             ?? throw new InvalidOperationException($"Berth:Infrastructure is 'external' but ConnectionStrings:{name} is not set");
         var elasticsearch = builder.Configuration.GetConnectionString("elasticsearch");
         return new(ReferenceExpression.Create($"{Required("registry-db")}"), ReferenceExpression.Create($"{Required("auth-db")}"),
-            ReferenceExpression.Create($"{Required("auditlog-db")}"),
+            ReferenceExpression.Create($"{Required("auditlog-db")}"), ReferenceExpression.Create($"{Required("collector-db")}"),
             ReferenceExpression.Create($"{Required("rabbitmq")}"), ReferenceExpression.Create($"{Required("redis")}"),
             string.IsNullOrEmpty(elasticsearch) ? null : ReferenceExpression.Create($"{elasticsearch}"), []);
     }

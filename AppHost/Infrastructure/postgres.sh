@@ -1,7 +1,8 @@
 #!/bin/sh
-# Runs a private PostgreSQL for the distributed topology: makes the cluster and
-# one database per service on first use (while listening on a socket only, so
-# a TCP connection means the databases exist), then serves on 127.0.0.1:PORT.
+# Runs a private PostgreSQL for the distributed topology: makes the cluster on
+# first use and any missing database of the list (while listening on a socket
+# only, so a TCP connection means the databases exist), then serves on
+# 127.0.0.1:PORT.
 # Usage: postgres.sh DATA_DIRECTORY PORT DATABASE...
 # initdb refuses root, so as root the server runs as the postgres user.
 set -eu
@@ -18,12 +19,14 @@ if [ "$(id -u)" = 0 ]; then
   while [ "$dir" != "/" ]; do [ -O "$dir" ] && chmod o+x "$dir"; dir=$(dirname "$dir"); done
 fi
 sockets=$(mktemp -d) && chmod 777 "$sockets"
-if [ ! -f "$data/PG_VERSION" ]; then
-  as_owner "$bin/initdb -D '$data' -A trust -U postgres >/dev/null"
-  as_owner "$bin/pg_ctl -D '$data' -o \"-c listen_addresses='' -k $sockets\" -w start >/dev/null"
-  for db in "$@"; do as_owner "$bin/psql -h $sockets -U postgres -qc 'CREATE DATABASE $db'"; done
-  as_owner "$bin/pg_ctl -D '$data' -m fast -w stop >/dev/null"
-fi
+[ -f "$data/PG_VERSION" ] || as_owner "$bin/initdb -D '$data' -A trust -U postgres >/dev/null"
+# Every start: databases a newer topology added are made in an existing cluster too.
+as_owner "$bin/pg_ctl -D '$data' -o \"-c listen_addresses='' -k $sockets\" -w start >/dev/null"
+for db in "$@"; do
+  exists=$(as_owner "$bin/psql -h $sockets -U postgres -tAc \"SELECT 1 FROM pg_database WHERE datname = '$db'\"")
+  [ "$exists" = 1 ] || as_owner "$bin/psql -h $sockets -U postgres -qc 'CREATE DATABASE $db'"
+done
+as_owner "$bin/pg_ctl -D '$data' -m fast -w stop >/dev/null"
 if [ "$(id -u)" = 0 ]; then
   exec su postgres -s /bin/sh -c "exec $bin/postgres -D '$data' -p $port -k $sockets -c listen_addresses=127.0.0.1"
 fi

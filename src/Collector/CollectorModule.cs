@@ -48,6 +48,7 @@ public static class CollectorModule
         services.AddSingleton<RetentionPass>();
         services.AddSingleton<Quotas>();
         services.AddSingleton<IQuotaPolicy>(sp => sp.GetRequiredService<Quotas>());
+        services.AddSingleton<CollectionLease>();
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<CollectionRunner>(sp,
             sp.GetService<GarbageCollector>() ?? throw new InvalidOperationException(
                 "the collector module runs next to the registry module: use --services all, or a list with both 'registry' and 'collector'")));

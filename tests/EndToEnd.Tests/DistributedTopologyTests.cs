@@ -6,9 +6,9 @@ using MassTransit;
 namespace Berth.EndToEnd.Tests;
 
 /// <summary>
-/// The distributed topology as processes: Auth and two registry instances, each
-/// its own Server process (`--services auth|registry`) with its own PostgreSQL
-/// database, sharing nothing but RabbitMQ, Redis, the blob store and Auth's
+/// The distributed topology as processes: Auth and two registry instances (each
+/// with the collector), each its own Server process (`--services auth|registry,collector`)
+/// with its own PostgreSQL database, sharing nothing but RabbitMQ, Redis, the blob store and Auth's
 /// published keys; a Gateway in front. skopeo logs in, pushes and pulls
 /// through the Gateway, and the push's and pulls' events reach a consumer in this process.
 /// </summary>
@@ -23,6 +23,7 @@ public sealed class DistributedTopologyTests(TestImages images)
         var postgres = RequiredServer.Postgres();
         await using var authDatabase = await TemporaryPostgresDatabase.CreateAsync(postgres, "berth_auth");
         await using var registryDatabase = await TemporaryPostgresDatabase.CreateAsync(postgres, "berth_registry");
+        await using var collectorDatabase = await TemporaryPostgresDatabase.CreateAsync(postgres, "berth_collector");
         await using var broker = await RabbitMqServer.StartAsync();
         await using var redis = await RedisServer.StartAsync();
         using var data = new TempDirectory("berth-distributed");
@@ -32,7 +33,9 @@ public sealed class DistributedTopologyTests(TestImages images)
             "--services", "auth", "--Auth:DatabaseProvider", "postgres", "--Auth:ConnectionString", authDatabase.ConnectionString,
             "--Auth:InitialAdminPassword", AdminPassword, "--Auth:PasswordHashIterations", "1000", .. bus]);
         string[] registry = [
-            "--services", "registry", "--Registry:Authentication", "token", "--Registry:AuthUrl", auth.BaseAddress.ToString(),
+            "--services", "registry,collector", "--Registry:Authentication", "token", "--Registry:AuthUrl", auth.BaseAddress.ToString(),
+            "--Collector:DatabaseProvider", "postgres", "--Collector:ConnectionString", collectorDatabase.ConnectionString,
+            "--Collector:AuthUrl", auth.BaseAddress.ToString(),
             "--Registry:DatabaseProvider", "postgres", "--Registry:ConnectionString", registryDatabase.ConnectionString,
             "--Registry:StorageDirectory", Path.Combine(data.Path, "storage"), "--Registry:Redis", redis.Configuration, .. bus];
         using var first = await ServerProcess.StartAsync(Path.Combine(data.Path, "registry-a"), registry);
@@ -112,6 +115,23 @@ public sealed class DistributedTopologyTests(TestImages images)
             Assert.Equal(System.Net.HttpStatusCode.OK, status);
             Assert.Equal("admin/distributed", repository!.Value.GetProperty("name").GetString());
             Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await RegistryLogin.CallAsync(gateway.CreateClient(), HttpMethod.Get, "/api/v1/repositories/admin/distributed")).Status);
+
+            // The collector runs next to each registry on one shared database: a collection started through
+            // the Gateway (on either instance) finishes, and every answer about it, from either instance, agrees.
+            var admin = RegistryLogin.WithBasic(gateway.CreateClient(), "admin", AdminPassword);
+            var (started, run) = await RegistryLogin.CallAsync(admin, HttpMethod.Post, "/api/v1/collector/runs", new { @namespace = "admin", dryRun = true });
+            Assert.Equal(System.Net.HttpStatusCode.OK, started);
+            var id = run!.Value.GetProperty("id").GetString();
+            deadline = DateTime.UtcNow.AddSeconds(30);
+            string? state;
+            do
+            {
+                var (seen, body) = await RegistryLogin.CallAsync(admin, HttpMethod.Get, $"/api/v1/collector/runs/{id}");
+                Assert.Equal(System.Net.HttpStatusCode.OK, seen);
+                state = body!.Value.GetProperty("status").GetString();
+                if (state == "running") await Task.Delay(100);
+            } while (state == "running" && DateTime.UtcNow < deadline);
+            Assert.Equal("succeeded", state);
         }
         finally
         {

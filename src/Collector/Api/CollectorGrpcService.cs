@@ -25,7 +25,7 @@ public sealed partial class CollectorGrpcService(CollectorDb collectorDb, Collec
         var scope = ScopeOf(request.Namespace, request.Repository);
         var requestedBy = await access.RequireAsync(context, scope, "collect garbage");
         var run = await runner.TryStartAsync(scope, request.DryRun, requestedBy, lifetime.ApplicationStopping)
-            ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, "a collection is already running; wait for it to finish (see /api/v1/collector/runs)"));
+            ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, "a collection is already running, here or on another instance; wait for it to finish (see /api/v1/collector/runs)"));
         return ToMessage(run);
     }
 

@@ -12,44 +12,39 @@ using Microsoft.Extensions.Options;
 namespace Berth.Collector.Running;
 
 /// <summary>
-/// Runs collections one at a time and keeps their history: a row per run, updated
-/// as it goes, so that a run cut off by a crash is found "running" at the next
-/// start and resumed (every stage of a collection is idempotent, so resuming is
-/// running it again and adding up). A finished run publishes GarbageCollected in
-/// the transaction that records its end.
+/// Runs collections one at a time, across instances too (<see cref="CollectionLease"/>),
+/// and keeps their history: a row per run, updated as it goes. Whoever holds the lease
+/// and finds a run still "running" knows it was cut off (by a crash, here or on another
+/// instance) and resumes it: every stage of a collection is idempotent, so resuming is
+/// running it again and adding up. A finished run publishes GarbageCollected in the
+/// transaction that records its end.
 /// </summary>
-public sealed class CollectionRunner(CollectorDb collectorDb, GarbageCollector collector, RetentionPass retention, NamespaceUsage usage, CollectorMetrics metrics,
-    ITimeMachineWindows windows, IOptions<CollectorOptions> options, ILogger<CollectionRunner> logger)
+public sealed class CollectionRunner(CollectorDb collectorDb, CollectionLease lease, GarbageCollector collector, RetentionPass retention, NamespaceUsage usage,
+    CollectorMetrics metrics, ITimeMachineWindows windows, IOptions<CollectorOptions> options, ILogger<CollectionRunner> logger)
 {
     private static readonly TimeSpan SaveEvery = TimeSpan.FromSeconds(1);
-    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
 
     /// <summary>
     /// Records a new run and starts it in the background; null when another run is in
-    /// progress (collections never overlap: the second would only re-check the first's work).
+    /// progress here or on another instance (collections never overlap: the second
+    /// would only re-check the first's work).
     /// </summary>
     public async Task<CollectionRun?> TryStartAsync(CollectionScope scope, bool dryRun, string requestedBy, CancellationToken stopping)
     {
-        if (!await _oneAtATime.WaitAsync(0, CancellationToken.None)) return null;
+        if (await lease.TryAcquireAsync(CancellationToken.None) is not { } held) return null;
         try
         {
             var run = await RecordAsync(scope, dryRun, requestedBy);
             _ = Task.Run(async () =>
             {
-                try
-                {
+                await using (held)
                     await ExecuteAsync(run.Id, stopping);
-                }
-                finally
-                {
-                    _oneAtATime.Release();
-                }
             }, CancellationToken.None);
             return run;
         }
         catch
         {
-            _oneAtATime.Release();
+            await held.DisposeAsync();
             throw;
         }
     }
@@ -57,39 +52,56 @@ public sealed class CollectionRunner(CollectorDb collectorDb, GarbageCollector c
     /// <summary>Runs a new collection to its end, waiting for one in progress to finish first.</summary>
     public async Task<CollectionRun> RunAsync(CollectionScope scope, bool dryRun, string requestedBy, CancellationToken stopping)
     {
-        await _oneAtATime.WaitAsync(stopping);
-        try
-        {
-            var run = await RecordAsync(scope, dryRun, requestedBy);
-            return await ExecuteAsync(run.Id, stopping);
-        }
-        finally
-        {
-            _oneAtATime.Release();
-        }
+        await using var held = await lease.AcquireAsync(stopping);
+        var run = await RecordAsync(scope, dryRun, requestedBy);
+        return await ExecuteAsync(run.Id, stopping);
     }
 
-    /// <summary>Finishes the runs a crash cut off, oldest first.</summary>
-    public async Task ResumeInterruptedAsync(CancellationToken stopping)
+    /// <summary>
+    /// One round of the schedule, if the lease is free (otherwise another instance is
+    /// collecting, and nothing is due here): finishes the runs cut off, oldest first,
+    /// then collects the whole registry once <paramref name="interval"/> has passed
+    /// since the last scheduled collection of any instance, or since
+    /// <paramref name="scheduleStarted"/> if that was later. Zero: only finishes what
+    /// was cut off.
+    /// </summary>
+    public async Task RunScheduledAsync(TimeSpan interval, DateTime scheduleStarted, CancellationToken stopping)
     {
-        await using var db = collectorDb.Open();
-        var interrupted = await db.Runs.AsNoTracking().Where(r => r.Status == CollectionRun.Running).OrderBy(r => r.StartedAt)
-            .Select(r => r.Id).ToListAsync(stopping);
-        foreach (var id in interrupted)
+        // Looked at first without the lease, so that a round with nothing to do never holds it
+        // (a collection asked for at that moment would be refused).
+        var (interrupted, due) = await ScheduleStateAsync(interval, scheduleStarted, stopping);
+        if (interrupted.Count == 0 && !due) return;
+        if (await lease.TryAcquireAsync(stopping) is not { } held) return;
+        await using (held)
         {
-            await _oneAtATime.WaitAsync(stopping);
-            try
+            // Again under the lease: what another instance did meanwhile counts.
+            (interrupted, due) = await ScheduleStateAsync(interval, scheduleStarted, stopping);
+            foreach (var id in interrupted)
             {
                 await collectorDb.WriteAsync(write => write.Runs.Where(r => r.Id == id)
                     .ExecuteUpdateAsync(u => u.SetProperty(r => r.Resumes, r => r.Resumes + 1), stopping), stopping);
                 logger.LogWarning("Resuming collection {RunId}, cut off before it finished", id);
                 await ExecuteAsync(id, stopping);
             }
-            finally
-            {
-                _oneAtATime.Release();
-            }
+            if (!due) return;
+            var run = await RecordAsync(CollectionScope.All, dryRun: false, Scheduled);
+            await ExecuteAsync(run.Id, stopping);
         }
+    }
+
+    /// <summary>
+    /// The runs left "running" (oldest first; cut off, when read under the lease) and
+    /// whether a scheduled whole-registry collection is due.
+    /// </summary>
+    private async Task<(List<Guid> Running, bool Due)> ScheduleStateAsync(TimeSpan interval, DateTime scheduleStarted, CancellationToken stopping)
+    {
+        await using var db = collectorDb.Open();
+        var running = await db.Runs.AsNoTracking().Where(r => r.Status == CollectionRun.Running).OrderBy(r => r.StartedAt)
+            .Select(r => r.Id).ToListAsync(stopping);
+        if (interval <= TimeSpan.Zero) return (running, false);
+        var lastScheduled = await db.Runs.Where(r => r.RequestedBy == Scheduled).MaxAsync(r => (DateTime?)r.StartedAt, stopping);
+        var from = lastScheduled > scheduleStarted ? lastScheduled.Value : scheduleStarted;
+        return (running, collectorDb.Now() - from >= interval);
     }
 
     private async Task<CollectionRun> RecordAsync(CollectionScope scope, bool dryRun, string requestedBy)

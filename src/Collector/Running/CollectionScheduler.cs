@@ -1,32 +1,38 @@
 using Berth.Collector.Data;
-using Berth.Registry.Collection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Berth.Collector.Running;
 
-/// <summary>At start, finishes what a crash cut off; then collects the whole registry every <see cref="CollectorOptions.Interval"/>.</summary>
-public sealed class CollectionScheduler(CollectorInitializer initializer, CollectionRunner runner, IOptions<CollectorOptions> options, ILogger<CollectionScheduler> logger)
+/// <summary>
+/// At start, and then every minute (or every <see cref="CollectorOptions.Interval"/> if
+/// shorter), asks the runner for a round of the schedule: it finishes what a crash cut
+/// off, here or on another instance, and collects the whole registry once per interval
+/// among all instances, the first an interval after start.
+/// </summary>
+public sealed class CollectionScheduler(CollectorInitializer initializer, CollectorDb collectorDb, CollectionRunner runner, IOptions<CollectorOptions> options, ILogger<CollectionScheduler> logger)
     : BackgroundService
 {
+    private static readonly TimeSpan LongestPause = TimeSpan.FromMinutes(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await initializer.Ready.WaitAsync(stoppingToken);
-        await runner.ResumeInterruptedAsync(stoppingToken);
         var interval = options.Value.Interval;
-        if (interval <= TimeSpan.Zero) return;
-        using var timer = new PeriodicTimer(interval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        var started = collectorDb.Now();
+        var pause = interval > TimeSpan.Zero && interval < LongestPause ? interval : LongestPause;
+        while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await runner.RunAsync(CollectionScope.All, dryRun: false, CollectionRunner.Scheduled, stoppingToken);
+                await runner.RunScheduledAsync(interval, started, stoppingToken);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogError(e, "Scheduled collection failed; the next one runs in {Interval}", interval);
+                logger.LogError(e, "Scheduled collection failed; trying again in {Pause}", pause);
             }
+            try { await Task.Delay(pause, stoppingToken); } catch (OperationCanceledException) { return; }
         }
     }
 }
