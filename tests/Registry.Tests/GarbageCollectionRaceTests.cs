@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using System.Net;
 using Berth.Registry.Collection;
@@ -13,7 +14,8 @@ namespace Berth.Registry.Tests;
 /// Pushers that keep re-using the same layers (checking each with HEAD and
 /// uploading only what is missing, as container clients do), untagging as they
 /// go, while collections run back to back with no time-machine window. Every
-/// push must succeed, every surviving tag must pull completely and verify, and
+/// push that reaches its manifest PUT within half the grace period (what the
+/// protocol promises) must succeed, every surviving tag must pull completely and verify, and
 /// once the grace period has passed a last collection leaves no blob that
 /// nothing references and no file without a row. Re-pushers meanwhile PUT
 /// manifests pushed earlier straight away, without checking their blobs first:
@@ -47,6 +49,7 @@ public abstract class GarbageCollectionRaceTests
         var failures = new ConcurrentQueue<string>();
         var pushed = new ConcurrentQueue<(string Repository, byte[] Manifest)>();
         var refused = 0;
+        var late = 0;
         using var stop = new CancellationTokenSource(Duration);
         var collections = 0;
         var removedBlobs = 0;
@@ -70,15 +73,21 @@ public abstract class GarbageCollectionRaceTests
                 var tag = $"t{round % 4}";
                 try
                 {
+                    var began = Stopwatch.GetTimestamp();
                     var manifest = await PushAsync(oci, repository, [.. Random.Shared.GetItems(layers, 3).Distinct()]);
                     live[(repository, tag)] = manifest;
                     using var put = await oci.PutManifestAsync(repository, tag, manifest, OciClient.OciManifestType);
-                    if (put.StatusCode != HttpStatusCode.Created)
+                    var took = Stopwatch.GetElapsedTime(began);
+                    if (put.StatusCode == HttpStatusCode.Created) pushed.Enqueue((repository, manifest));
+                    else
                     {
                         live.TryRemove((repository, tag), out _);
-                        failures.Enqueue($"{repository}:{tag} {(int)put.StatusCode} {await put.Content.ReadAsStringAsync()}");
+                        var body = await put.Content.ReadAsStringAsync();
+                        // The protocol keeps what a push uploaded or was told it has for half the grace
+                        // period; a push slower than that (a loaded machine) may lose a blob by design.
+                        if (took > Grace / 2 && body.Contains("MANIFEST_BLOB_UNKNOWN", StringComparison.Ordinal)) Interlocked.Increment(ref late);
+                        else failures.Enqueue($"{repository}:{tag} {(int)put.StatusCode} after {took.TotalMilliseconds:F0} ms {body}");
                     }
-                    else pushed.Enqueue((repository, manifest));
                     if (round % 3 == 2)
                     {
                         // Untag an older one: its image becomes garbage for the collector.
@@ -115,7 +124,8 @@ public abstract class GarbageCollectionRaceTests
         await Task.WhenAll(pushing);
         await collecting;
 
-        Assert.True(failures.IsEmpty, string.Join("\n", failures.Take(10)));
+        Assert.True(failures.IsEmpty, $"{late} pushes slower than half the grace period lost a blob as allowed; these broke the protocol:\n" + string.Join("\n", failures.Take(10)));
+        Assert.True(late < pushed.Count, $"{late} pushes were too slow to judge, only {pushed.Count} succeeded");
         Assert.True(collections >= 3, $"only {collections} collections ran");
         Assert.True(removedBlobs > 0, "the collections never removed a blob, so nothing raced");
         Assert.True(refused > 0, "no re-push was refused, so none raced a collection");

@@ -49,14 +49,6 @@ public sealed class CollectionRunner(CollectorDb collectorDb, CollectionLease le
         }
     }
 
-    /// <summary>Runs a new collection to its end, waiting for one in progress to finish first.</summary>
-    public async Task<CollectionRun> RunAsync(CollectionScope scope, bool dryRun, string requestedBy, CancellationToken stopping)
-    {
-        await using var held = await lease.AcquireAsync(stopping);
-        var run = await RecordAsync(scope, dryRun, requestedBy);
-        return await ExecuteAsync(run.Id, stopping);
-    }
-
     /// <summary>
     /// One round of the schedule, if the lease is free (otherwise another instance is
     /// collecting, and nothing is due here): finishes the runs cut off, oldest first,
