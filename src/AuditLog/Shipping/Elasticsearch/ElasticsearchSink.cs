@@ -51,7 +51,7 @@ public sealed class ElasticsearchSink : IAuditSink
         cancellationToken.ThrowIfCancellationRequested();
         var details = response.ApiCallDetails;
         if (details.HttpStatusCode is not (>= 200 and < 300))
-            throw new ElasticsearchSinkException($"bulk request failed: {Describe(details)}", details.OriginalException);
+            throw new ElasticsearchSinkException($"bulk request failed: {ElasticsearchConnection.Describe(details)}", details.OriginalException);
 
         var items = response.Items;
         if (items.Count != batch.Count)
@@ -96,10 +96,6 @@ public sealed class ElasticsearchSink : IAuditSink
             Elastic.Transport.HttpMethod.PUT, path, PostData.String(body.ToJsonString()), cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         if (!response.ApiCallDetails.HasSuccessfulStatusCode)
-            throw new ElasticsearchSinkException($"PUT {path} failed: {Describe(response.ApiCallDetails)} {Truncate(response.Body)}", response.ApiCallDetails.OriginalException);
+            throw new ElasticsearchSinkException($"PUT {path} failed: {ElasticsearchConnection.Describe(response.ApiCallDetails)} {ElasticsearchConnection.Truncate(response.Body)}", response.ApiCallDetails.OriginalException);
     }
-
-    private static string Describe(ApiCallDetails details) => ElasticsearchConnection.Describe(details);
-
-    private static string Truncate(string? text) => ElasticsearchConnection.Truncate(text);
 }
