@@ -81,3 +81,9 @@ print()
 print(f"ingest: {entries} pull entries recorded in {db_done - start:.1f} s -> {entries / max(db_done - start, 1e-9):.0f} entries/s into the log database")
 print(f"ingest: {shipped} entries shipped to the HEC stand-in in {hec_done - start:.1f} s -> {shipped / max(hec_done - start, 1e-9):.0f} entries/s to the sink")
 PY
+
+echo "== recording alone (bench/AuditIngest): from the pull queue, then straight from the bus" >&2
+dotnet build "$repo/bench/AuditIngest" -c Release -o "$work/auditingest" --nologo -v quiet >&2
+for from in "" --from-bus; do
+  dotnet "$work/auditingest/auditingest.dll" --pulls "${INGEST_PULLS:-100000}" --rounds "$rounds" $from | tee -a "$results"
+done

@@ -20,7 +20,8 @@ public sealed record EventActor(string Name, string Kind, string? Address, strin
 /// </summary>
 public abstract record IntegrationEvent
 {
-    public Guid EventId { get; init; } = Guid.NewGuid();
+    /// <summary>Time-ordered (see <see cref="EventIds"/>).</summary>
+    public Guid EventId { get; init; } = EventIds.New();
 
     public DateTimeOffset OccurredAt { get; init; } = DateTimeOffset.UtcNow;
 

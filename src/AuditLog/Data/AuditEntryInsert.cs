@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Microsoft.Data.Sqlite;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -8,59 +9,84 @@ using Microsoft.EntityFrameworkCore.Storage;
 namespace Berth.AuditLog.Data;
 
 /// <summary>
-/// Inserts entries several rows to a statement, skipping any whose entry id is
-/// already recorded (<c>ON CONFLICT … DO NOTHING</c>, on SQLite and PostgreSQL
-/// alike), with one prepared statement reused for the whole batch, instead of a
-/// look-up and a tracked insert per entry: several times faster for a batch of a
-/// thousand pulls on SQLite, which is what keeps recording pulls cheap next to
-/// serving them. Column names, quoting and value conversions come
-/// from the EF model, so the rows read back exactly as EF wrote them; the ids the
-/// database gave come back (<c>RETURNING</c>) into the entries, as EF would set them.
+/// Inserts entries with one prepared statement reused for the whole batch, skipping any
+/// whose entry id is already recorded, instead of a look-up and a tracked insert per
+/// entry: what keeps recording a thousand pulls cheap next to serving them. Column
+/// names, quoting and value conversions come from the EF model, so the rows read back
+/// exactly as EF wrote them, and the ids the database gave are set on the entries, as
+/// EF would set them.
 /// </summary>
 internal static class AuditEntryInsert
 {
     /// <summary>
-    /// Rows a statement. SQLite looks a named parameter up by scanning the statement's
-    /// parameters, so binding costs the square of their number: small statements,
-    /// prepared once and run again, are fastest there. PostgreSQL takes many rows a
-    /// statement well (and stays under its 65535-parameter limit).
+    /// PostgreSQL takes many rows a statement well (and stays under its 65535-parameter
+    /// limit), with <c>ON CONFLICT … DO NOTHING RETURNING</c> giving the new ids.
     /// </summary>
-    private const int SqliteRowsPerStatement = 4;
     private const int PostgresRowsPerStatement = 200;
 
     /// <summary>Inserts inside the context's current transaction and sets the new rows' ids; returns how many rows were new.</summary>
     public static async Task<int> InsertNewAsync(AuditLogDbContext db, IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
     {
-        var entityType = db.Model.FindEntityType(typeof(AuditEntry))!;
-        var table = StoreObjectIdentifier.Table(entityType.GetTableName()!, entityType.GetSchema());
-        var key = entityType.FindPrimaryKey()!.Properties;
-        var columns = entityType.GetProperties().Where(p => !key.Contains(p)).ToArray();
-        var entryId = entityType.FindProperty(nameof(AuditEntry.EntryId))!;
-        var sql = db.GetService<ISqlGenerationHelper>();
+        var table = new InsertTable(db);
+        return db.Database.IsNpgsql()
+            ? await InsertReturningAsync(db, table, entries, cancellationToken)
+            : InsertOneByOne(db, table, entries, cancellationToken);
+    }
 
+    /// <summary>
+    /// SQLite: a row a statement, <c>INSERT OR IGNORE</c>, the id read from the connection.
+    /// Neither an upsert clause nor <c>RETURNING</c> (which SQLite runs as a trigger) nor
+    /// several rows: any of them makes SQLite copy every page the statement touches to a
+    /// statement journal first, so that it could undo the statement alone. For a row and
+    /// its six index entries that is tens of kilobytes a row, written to a temporary file.
+    /// A row statement binds few parameters, too: SQLite finds each by name.
+    /// SQLite runs one statement at a time on the connection: synchronous calls are the fast path.
+    /// </summary>
+    private static int InsertOneByOne(AuditLogDbContext db, InsertTable table, IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
+    {
+        var connection = (SqliteConnection)db.Database.GetDbConnection();
+        using var command = connection.CreateCommand();
+        command.Transaction = (SqliteTransaction?)db.Database.CurrentTransaction?.GetDbTransaction();
+        command.CommandText = table.Statement("INSERT OR IGNORE INTO", rowCount: 1, returning: false);
+        var parameters = table.Columns.Select((column, i) => table.Parameter(command, column, i, null)).ToArray();
+        command.Parameters.AddRange(parameters);
+        command.Prepare();
+        var inserted = 0;
+        foreach (var entry in entries)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            for (var i = 0; i < parameters.Length; i++) parameters[i].Value = table.Value(table.Columns[i], entry);
+            if (command.ExecuteNonQuery() == 0) continue;
+            entry.Id = SQLitePCL.raw.sqlite3_last_insert_rowid(connection.Handle);
+            inserted++;
+        }
+        return inserted;
+    }
+
+    /// <summary>PostgreSQL: <see cref="PostgresRowsPerStatement"/> rows a statement, <c>ON CONFLICT DO NOTHING RETURNING</c> the new ids.</summary>
+    private static async Task<int> InsertReturningAsync(AuditLogDbContext db, InsertTable table, IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
+    {
         var connection = db.Database.GetDbConnection();
         var transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-        var id = key.Single();
-        var rowsPerStatement = db.Database.IsNpgsql() ? PostgresRowsPerStatement : SqliteRowsPerStatement;
         var inserted = 0;
         DbCommand? command = null;
         try
         {
-            foreach (var rows in entries.Chunk(rowsPerStatement))
+            foreach (var rows in entries.Chunk(PostgresRowsPerStatement))
             {
                 // One command for every full chunk: the same text, so the statement is prepared once.
-                if (command is null || command.Parameters.Count != rows.Length * columns.Length)
+                if (command is null || command.Parameters.Count != rows.Length * table.Columns.Length)
                 {
                     if (command is not null) await command.DisposeAsync();
                     command = connection.CreateCommand();
                     command.Transaction = transaction;
-                    command.CommandText = Statement(sql, table, columns, entryId, id, rows.Length);
+                    command.CommandText = table.Statement("INSERT INTO", rows.Length, returning: true);
                 }
                 command.Parameters.Clear();
                 for (var row = 0; row < rows.Length; row++)
-                    for (var column = 0; column < columns.Length; column++)
-                        command.Parameters.Add(Parameter(command, columns[column], $"p{row * columns.Length + column}", rows[row]));
-                // Matched by entry id: neither provider promises RETURNING rows in VALUES order.
+                    for (var column = 0; column < table.Columns.Length; column++)
+                        command.Parameters.Add(table.Parameter(command, table.Columns[column], row * table.Columns.Length + column, rows[row]));
+                // Matched by entry id: PostgreSQL does not promise RETURNING rows in VALUES order.
                 var byEntryId = new Dictionary<Guid, AuditEntry>(rows.Length);
                 foreach (var entry in rows) byEntryId.TryAdd(entry.EntryId, entry);
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -78,26 +104,64 @@ internal static class AuditEntryInsert
         return inserted;
     }
 
-    private static string Statement(ISqlGenerationHelper sql, StoreObjectIdentifier table, IProperty[] columns, IProperty entryId, IProperty id, int rowCount)
+    /// <summary>The audit entry table as the EF model maps it: its name, the columns an insert sets, and how values convert.</summary>
+    private sealed class InsertTable
     {
-        var text = new StringBuilder("INSERT INTO ")
-            .Append(sql.DelimitIdentifier(table.Name, table.Schema))
-            .Append(" (")
-            .AppendJoin(", ", columns.Select(c => sql.DelimitIdentifier(c.GetColumnName(table)!)))
-            .Append(") VALUES ");
-        for (var row = 0; row < rowCount; row++)
-        {
-            text.Append(row == 0 ? "(" : ", (");
-            for (var column = 0; column < columns.Length; column++)
-                text.Append(column == 0 ? "" : ", ").Append(sql.GenerateParameterName($"p{row * columns.Length + column}"));
-            text.Append(')');
-        }
-        var entryIdColumn = sql.DelimitIdentifier(entryId.GetColumnName(table)!);
-        return text.Append(" ON CONFLICT (").Append(entryIdColumn).Append(") DO NOTHING RETURNING ")
-            .Append(entryIdColumn).Append(", ").Append(sql.DelimitIdentifier(id.GetColumnName(table)!)).ToString();
-    }
+        private readonly ISqlGenerationHelper _sql;
+        private readonly StoreObjectIdentifier _table;
+        private readonly IProperty _entryId;
+        private readonly IProperty _id;
 
-    /// <summary>A parameter made by the property's own type mapping, which applies EF's conversion (a Guid as text on SQLite, …).</summary>
-    private static DbParameter Parameter(DbCommand command, IProperty property, string name, AuditEntry entry) =>
-        property.GetRelationalTypeMapping().CreateParameter(command, name, property.GetGetter().GetClrValue(entry), property.IsNullable);
+        public InsertTable(AuditLogDbContext db)
+        {
+            var entityType = db.Model.FindEntityType(typeof(AuditEntry))!;
+            _table = StoreObjectIdentifier.Table(entityType.GetTableName()!, entityType.GetSchema());
+            var key = entityType.FindPrimaryKey()!.Properties;
+            _id = key.Single();
+            Columns = entityType.GetProperties().Where(p => !key.Contains(p)).ToArray();
+            _entryId = entityType.FindProperty(nameof(AuditEntry.EntryId))!;
+            _sql = db.GetService<ISqlGenerationHelper>();
+        }
+
+        /// <summary>Every column but the generated id.</summary>
+        public IProperty[] Columns { get; }
+
+        public string Statement(string insert, int rowCount, bool returning)
+        {
+            var text = new StringBuilder(insert).Append(' ')
+                .Append(_sql.DelimitIdentifier(_table.Name, _table.Schema))
+                .Append(" (")
+                .AppendJoin(", ", Columns.Select(c => _sql.DelimitIdentifier(c.GetColumnName(_table)!)))
+                .Append(") VALUES ");
+            for (var row = 0; row < rowCount; row++)
+            {
+                text.Append(row == 0 ? "(" : ", (");
+                for (var column = 0; column < Columns.Length; column++)
+                    text.Append(column == 0 ? "" : ", ").Append(ParameterName(row * Columns.Length + column));
+                text.Append(')');
+            }
+            if (!returning) return text.ToString();
+            var entryIdColumn = _sql.DelimitIdentifier(_entryId.GetColumnName(_table)!);
+            return text.Append(" ON CONFLICT (").Append(entryIdColumn).Append(") DO NOTHING RETURNING ")
+                .Append(entryIdColumn).Append(", ").Append(_sql.DelimitIdentifier(_id.GetColumnName(_table)!)).ToString();
+        }
+
+        /// <summary>
+        /// A parameter made by the property's own type mapping, which applies EF's conversion (a Guid as text on SQLite, …).
+        /// It is named as the statement names it, prefix included: Microsoft.Data.Sqlite looks a
+        /// name up as given and, failing that, once for each prefix SQLite allows.
+        /// </summary>
+        public DbParameter Parameter(DbCommand command, IProperty column, int index, AuditEntry? entry) =>
+            column.GetRelationalTypeMapping().CreateParameter(command, ParameterName(index), entry is null ? null : Value(column, entry), column.IsNullable);
+
+        /// <summary>The column's value for <paramref name="entry"/> as the database stores it (EF's value converter applied).</summary>
+        public object Value(IProperty column, AuditEntry entry)
+        {
+            var value = column.GetGetter().GetClrValue(entry);
+            var converter = column.GetRelationalTypeMapping().Converter;
+            return (converter is null || value is null ? value : converter.ConvertToProvider(value)) ?? DBNull.Value;
+        }
+
+        private string ParameterName(int index) => _sql.GenerateParameterName($"p{index}");
+    }
 }

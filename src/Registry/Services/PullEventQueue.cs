@@ -26,5 +26,8 @@ public sealed class PullEventQueue(RegistryMetrics metrics)
         if (!_channel.Writer.TryWrite(pulled)) metrics.PullEventsDropped(1);
     }
 
+    /// <summary>Pulls waiting to be written.</summary>
+    public int Count => _channel.Reader.Count;
+
     internal ChannelReader<ManifestPulled> Reader => _channel.Reader;
 }

@@ -15,6 +15,7 @@ public sealed class RegistryMetrics : IDisposable
     private readonly Counter<long> _manifestsServed;
     private readonly Counter<long> _blobBytesServed;
     private readonly Counter<long> _pullEventsDropped;
+    private readonly Counter<long> _pullEventsDeferred;
 
     public RegistryMetrics(IMeterFactory meterFactory)
     {
@@ -27,6 +28,8 @@ public sealed class RegistryMetrics : IDisposable
         _blobBytesServed = _meter.CreateCounter<long>("berth.registry.blobs.served.bytes", "By", "Blob bytes answered to GET (whole or ranged)");
         _pullEventsDropped = _meter.CreateCounter<long>("berth.registry.pull_events.dropped", "{event}",
             "Pull events not recorded because the queue was full or the outbox write failed");
+        _pullEventsDeferred = _meter.CreateCounter<long>("berth.registry.pull_events.deferred", "{event}",
+            "Pull events whose direct publish failed, sent through the outbox instead");
     }
 
     public void BlobUploaded(long bytes)
@@ -44,6 +47,8 @@ public sealed class RegistryMetrics : IDisposable
     public void BlobServed(long bytes) => _blobBytesServed.Add(bytes);
 
     public void PullEventsDropped(int count) => _pullEventsDropped.Add(count);
+
+    public void PullEventsDeferred(int count) => _pullEventsDeferred.Add(count);
 
     public void Dispose() => _meter.Dispose();
 }

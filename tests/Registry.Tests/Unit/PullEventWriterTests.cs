@@ -17,10 +17,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Berth.Registry.Tests.Unit;
 
 /// <summary>
-/// The pull event writer on a real SQLite registry database: a burst of more than
-/// a batch waits one gathering window, not one per batch; a write whose commit
-/// reported failure is not stored twice by its retry; and an outage longer than a
-/// few attempts delays the batch instead of dropping it.
+/// The pull event writer on a real SQLite registry database: with the bus up, batches
+/// go straight to it and the outbox stays empty; a publish that fails or hangs sends
+/// its batch, and those of the next half minute, through the outbox. Through the
+/// outbox (the bus away): a burst of more than a batch waits one gathering window, not
+/// one per batch; a write whose commit reported failure is not stored twice by its
+/// retry; and an outage longer than a few attempts delays the batch instead of dropping it.
 /// </summary>
 public sealed class PullEventWriterTests : IDisposable
 {
@@ -31,6 +33,9 @@ public sealed class PullEventWriterTests : IDisposable
     private readonly RegistryDb _registryDb;
     private readonly RegistryMetrics _metrics;
     private readonly PullEventQueue _queue;
+
+    /// <summary>Away unless a test brings it up: most tests here are about the outbox path.</summary>
+    private readonly TestBus _bus = new() { State = BusState.Away };
 
     public PullEventWriterTests()
     {
@@ -44,18 +49,75 @@ public sealed class PullEventWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task With_the_bus_up_batches_go_straight_to_it_and_the_outbox_stays_empty()
+    {
+        _bus.State = BusState.Up;
+        var pulls = Record(2 * PullEventWriter.MaxBatch + 1);
+
+        await RunFirstWindowAsync(new ManualClock(), async () =>
+            Assert.True(await EventuallyAsync(() => Task.FromResult(_bus.Received.Sum(b => b.Pulls.Count) == pulls.Count)), "not every pull reached the bus"));
+
+        Assert.Equal(pulls.Select(p => p.EventId), _bus.Received.SelectMany(b => b.Pulls).Select(p => p.EventId));
+        Assert.Equal(3, _bus.Received.Count);
+        Assert.Equal(0, await OutboxRowsAsync());
+    }
+
+    [Fact]
+    public async Task A_failed_publish_sends_its_batch_and_the_next_half_minute_through_the_outbox_then_the_bus_again()
+    {
+        _bus.State = BusState.Away;
+        var clock = new ManualClock();
+        using var writer = NewWriter(clock);
+        await writer.StartAsync(CancellationToken.None);
+
+        var first = Record(5);
+        Assert.True(await EventuallyAsync(() => Task.FromResult(clock.TimersSet == 1)), "the writer never started gathering");
+        clock.Elapse();
+        Assert.Equal(first.Select(p => p.EventId).Order(), (await StoredPullsAsync(first.Count)).Select(p => p.EventId).Order());
+        Assert.Equal(1, _bus.Attempts);
+
+        // Within the spell the bus is not tried, even though it is back.
+        _bus.State = BusState.Up;
+        var second = Record(5);
+        Assert.True(await EventuallyAsync(() => Task.FromResult(clock.TimersSet == 2)), "the writer never gathered the second batch");
+        clock.Elapse();
+        Assert.Equal(first.Count + second.Count, (await StoredPullsAsync(first.Count + second.Count)).Count);
+        Assert.Equal(1, _bus.Attempts);
+
+        clock.Advance(PullEventWriter.OutboxSpell + TimeSpan.FromSeconds(1));
+        var third = Record(5);
+        Assert.True(await EventuallyAsync(() => Task.FromResult(clock.TimersSet == 3)), "the writer never gathered the third batch");
+        clock.Elapse();
+        Assert.True(await EventuallyAsync(() => Task.FromResult(_bus.Received.Count == 1)), "after the spell the batch did not go to the bus");
+        await writer.StopAsync(CancellationToken.None);
+
+        Assert.Equal(third.Select(p => p.EventId), _bus.Received.Single().Pulls.Select(p => p.EventId));
+        Assert.Equal(2, await OutboxRowsAsync());
+    }
+
+    [Fact]
+    public async Task A_publish_that_hangs_past_the_timeout_sends_its_batch_through_the_outbox()
+    {
+        _bus.State = BusState.Hangs;
+        var pulls = Record(3);
+        List<ManifestPulled> stored = [];
+
+        await RunFirstWindowAsync(new ManualClock(), async () => stored = await StoredPullsAsync(pulls.Count));
+
+        Assert.Equal(pulls.Select(p => p.EventId).Order(), stored.Select(p => p.EventId).Order());
+        Assert.Equal(1, _bus.Attempts);
+        Assert.Empty(_bus.Received);
+    }
+
+    [Fact]
     public async Task A_burst_of_more_than_a_batch_waits_one_window_not_one_per_batch()
     {
         var clock = new ManualClock();
         var pulls = Record(2 * PullEventWriter.MaxBatch + 1);
-        using var writer = NewWriter(clock);
-        await writer.StartAsync(CancellationToken.None);
+        List<ManifestPulled> stored = [];
 
-        Assert.True(await EventuallyAsync(() => Task.FromResult(clock.TimersSet == 1)), "the writer never started gathering");
         // The only window that ever ends: the batches after a full one must not wait for another.
-        clock.Elapse();
-        var stored = await StoredPullsAsync(pulls.Count);
-        await writer.StopAsync(CancellationToken.None);
+        await RunFirstWindowAsync(clock, async () => stored = await StoredPullsAsync(pulls.Count));
 
         Assert.Equal(pulls.Select(p => p.EventId).Order(), stored.Select(p => p.EventId).Order());
         Assert.Equal(3, await OutboxRowsAsync());
@@ -112,8 +174,19 @@ public sealed class PullEventWriterTests : IDisposable
         Assert.Equal(pulls.Select(p => p.EventId).Order(), (await StoredPullsAsync(pulls.Count)).Select(p => p.EventId).Order());
     }
 
+    /// <summary>Starts a writer on <paramref name="clock"/>, ends its first gathering window, waits for <paramref name="until"/>, and stops it.</summary>
+    private async Task RunFirstWindowAsync(ManualClock clock, Func<Task> until)
+    {
+        using var writer = NewWriter(clock);
+        await writer.StartAsync(CancellationToken.None);
+        Assert.True(await EventuallyAsync(() => Task.FromResult(clock.TimersSet == 1)), "the writer never started gathering");
+        clock.Elapse();
+        await until();
+        await writer.StopAsync(CancellationToken.None);
+    }
+
     private PullEventWriter NewWriter(TimeProvider clock) =>
-        new(_queue, _registryDb, _metrics, clock, NullLogger<PullEventWriter>.Instance);
+        new(_queue, _registryDb, _bus, _metrics, clock, NullLogger<PullEventWriter>.Instance);
 
     private static ManifestPulled NewPull(int i) =>
         new("pulls/app", "sha256:" + new string('a', 64), "application/vnd.oci.image.manifest.v1+json", $"t{i}") { Actor = EventActor.System };
@@ -131,7 +204,7 @@ public sealed class PullEventWriterTests : IDisposable
         return await db.Set<OutboxMessage>().CountAsync();
     }
 
-    /// <summary>The pulls in the outbox once there are <paramref name="count"/> of them, or what there is after a few seconds.</summary>
+    /// <summary>The pulls in the outbox once there are <paramref name="count"/> of them, or what there is after ten seconds.</summary>
     private async Task<List<ManifestPulled>> StoredPullsAsync(int count)
     {
         List<ManifestPulled> stored = [];
@@ -198,11 +271,48 @@ public sealed class PullEventWriterTests : IDisposable
         }
     }
 
-    /// <summary>A clock whose timers fire only when the test says so, counting how many were set.</summary>
+    private enum BusState { Up, Away, Hangs }
+
+    /// <summary>A bus that takes events, refuses them, or never answers until the publish is cancelled.</summary>
+    private sealed class TestBus : IEventPublisher
+    {
+        private readonly ConcurrentQueue<ManifestsPulled> _received = new();
+        private int _attempts;
+
+        public volatile BusState State;
+
+        public int Attempts => Volatile.Read(ref _attempts);
+
+        public List<ManifestsPulled> Received => [.. _received];
+
+        public async Task PublishAsync(IntegrationEvent integrationEvent, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _attempts);
+            switch (State)
+            {
+                case BusState.Away:
+                    throw new InvalidOperationException("the broker is unreachable");
+                case BusState.Hangs:
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                    break;
+                default:
+                    _received.Enqueue((ManifestsPulled)integrationEvent);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>A clock whose timers fire only when the test says so, counting how many were set; its time moves only when told to.</summary>
     private sealed class ManualClock : TimeProvider
     {
         private readonly ConcurrentQueue<Action> _pending = new();
+        private readonly DateTimeOffset _start = DateTimeOffset.UtcNow;
+        private long _advancedTicks;
         private int _timersSet;
+
+        public override DateTimeOffset GetUtcNow() => _start.AddTicks(Interlocked.Read(ref _advancedTicks));
+
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _advancedTicks, by.Ticks);
 
         public int TimersSet => Volatile.Read(ref _timersSet);
 
