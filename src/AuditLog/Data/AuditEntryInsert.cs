@@ -1,6 +1,6 @@
 using System.Data.Common;
-using Microsoft.Data.Sqlite;
 using System.Text;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
@@ -48,14 +48,14 @@ internal static class AuditEntryInsert
         using var command = connection.CreateCommand();
         command.Transaction = (SqliteTransaction?)db.Database.CurrentTransaction?.GetDbTransaction();
         command.CommandText = table.Statement("INSERT OR IGNORE INTO", rowCount: 1, returning: false);
-        var parameters = table.Columns.Select((column, i) => table.Parameter(command, column, i, null)).ToArray();
+        var parameters = table.Columns.Select((_, i) => table.Parameter(command, i, null)).ToArray();
         command.Parameters.AddRange(parameters);
         command.Prepare();
         var inserted = 0;
         foreach (var entry in entries)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            for (var i = 0; i < parameters.Length; i++) parameters[i].Value = table.Value(table.Columns[i], entry);
+            for (var i = 0; i < parameters.Length; i++) parameters[i].Value = table.Value(i, entry);
             if (command.ExecuteNonQuery() == 0) continue;
             entry.Id = SQLitePCL.raw.sqlite3_last_insert_rowid(connection.Handle);
             inserted++;
@@ -85,7 +85,7 @@ internal static class AuditEntryInsert
                 command.Parameters.Clear();
                 for (var row = 0; row < rows.Length; row++)
                     for (var column = 0; column < table.Columns.Length; column++)
-                        command.Parameters.Add(table.Parameter(command, table.Columns[column], row * table.Columns.Length + column, rows[row]));
+                        command.Parameters.Add(table.Parameter(command, column, rows[row], row * table.Columns.Length + column));
                 // Matched by entry id: PostgreSQL does not promise RETURNING rows in VALUES order.
                 var byEntryId = new Dictionary<Guid, AuditEntry>(rows.Length);
                 foreach (var entry in rows) byEntryId.TryAdd(entry.EntryId, entry);
@@ -111,6 +111,8 @@ internal static class AuditEntryInsert
         private readonly StoreObjectIdentifier _table;
         private readonly IProperty _entryId;
         private readonly IProperty _id;
+        private readonly RelationalTypeMapping[] _mappings;
+        private readonly IClrPropertyGetter[] _getters;
 
         public InsertTable(AuditLogDbContext db)
         {
@@ -119,6 +121,9 @@ internal static class AuditEntryInsert
             var key = entityType.FindPrimaryKey()!.Properties;
             _id = key.Single();
             Columns = entityType.GetProperties().Where(p => !key.Contains(p)).ToArray();
+            // Looked up once: a model annotation look-up per value would cost more than binding it.
+            _mappings = [.. Columns.Select(c => c.GetRelationalTypeMapping())];
+            _getters = [.. Columns.Select(c => c.GetGetter())];
             _entryId = entityType.FindProperty(nameof(AuditEntry.EntryId))!;
             _sql = db.GetService<ISqlGenerationHelper>();
         }
@@ -147,18 +152,20 @@ internal static class AuditEntryInsert
         }
 
         /// <summary>
-        /// A parameter made by the property's own type mapping, which applies EF's conversion (a Guid as text on SQLite, …).
-        /// It is named as the statement names it, prefix included: Microsoft.Data.Sqlite looks a
-        /// name up as given and, failing that, once for each prefix SQLite allows.
+        /// A parameter for column <paramref name="column"/>, made by the property's own type mapping, which
+        /// applies EF's conversion (a Guid as text on SQLite, …), holding <paramref name="entry"/>'s value if given.
+        /// It is named as the statement names it (the <paramref name="index"/>th parameter, column's own
+        /// index if not given), prefix included: Microsoft.Data.Sqlite looks a name up as given and,
+        /// failing that, once for each prefix SQLite allows.
         /// </summary>
-        public DbParameter Parameter(DbCommand command, IProperty column, int index, AuditEntry? entry) =>
-            column.GetRelationalTypeMapping().CreateParameter(command, ParameterName(index), entry is null ? null : Value(column, entry), column.IsNullable);
+        public DbParameter Parameter(DbCommand command, int column, AuditEntry? entry, int? index = null) =>
+            _mappings[column].CreateParameter(command, ParameterName(index ?? column), entry is null ? null : Value(column, entry), Columns[column].IsNullable);
 
-        /// <summary>The column's value for <paramref name="entry"/> as the database stores it (EF's value converter applied).</summary>
-        public object Value(IProperty column, AuditEntry entry)
+        /// <summary>Column <paramref name="column"/>'s value for <paramref name="entry"/> as the database stores it (EF's value converter applied).</summary>
+        public object Value(int column, AuditEntry entry)
         {
-            var value = column.GetGetter().GetClrValue(entry);
-            var converter = column.GetRelationalTypeMapping().Converter;
+            var value = _getters[column].GetClrValue(entry);
+            var converter = _mappings[column].Converter;
             return (converter is null || value is null ? value : converter.ConvertToProvider(value)) ?? DBNull.Value;
         }
 
