@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Berth.AuditLog.Data;
 
@@ -10,16 +11,20 @@ namespace Berth.AuditLog.Shipping.Splunk;
 /// </summary>
 internal static class HecBatch
 {
-    public static byte[] Serialize(IReadOnlyList<AuditEntry> batch, SplunkSinkOptions options, string host)
+    public static ReadOnlyMemory<byte> Serialize(IReadOnlyList<AuditEntry> batch, SplunkSinkOptions options, string host)
     {
-        using var buffer = new MemoryStream();
+        // Pull entries are small: a few hundred bytes each.
+        var buffer = new ArrayBufferWriter<byte>(batch.Count * 512 + 64);
+        // One writer for the batch, reset after each event: its events are separate JSON texts.
+        using var json = new Utf8JsonWriter(buffer);
         foreach (var entry in batch)
         {
-            using (var json = new Utf8JsonWriter(buffer))
-                WriteEvent(json, entry, options, host);
-            buffer.WriteByte((byte)'\n');
+            WriteEvent(json, entry, options, host);
+            json.Flush();
+            buffer.Write("\n"u8);
+            json.Reset(buffer);
         }
-        return buffer.ToArray();
+        return buffer.WrittenMemory;
     }
 
     private static void WriteEvent(Utf8JsonWriter json, AuditEntry entry, SplunkSinkOptions options, string host)
@@ -58,22 +63,22 @@ internal static class HecBatch
     }
 
     /// <summary>
-    /// The metadata object as it is; should a row ever hold something that is not a JSON
-    /// object, it goes as a string rather than failing every attempt and blocking the log.
+    /// The metadata object as it is (checked, not parsed into a document); should a row ever
+    /// hold something that is not a JSON object, it goes as a string rather than failing
+    /// every attempt and blocking the log.
     /// </summary>
     private static void WriteMetadata(Utf8JsonWriter json, string metadata)
     {
-        try
+        if (metadata.AsSpan().TrimStart().StartsWith("{"))
         {
-            using var document = JsonDocument.Parse(metadata);
-            if (document.RootElement.ValueKind == JsonValueKind.Object)
+            try
             {
-                document.RootElement.WriteTo(json);
+                json.WriteRawValue(metadata);
                 return;
             }
-        }
-        catch (JsonException)
-        {
+            catch (JsonException)
+            {
+            }
         }
         json.WriteStartObject();
         json.WriteString("unparsed", metadata);

@@ -143,9 +143,9 @@ public sealed class SplunkSink(IOptions<AuditLogOptions> options, AuditLogMetric
         }
     }
 
-    private HttpRequestMessage NewRequest(string path, byte[] body)
+    private HttpRequestMessage NewRequest(string path, ReadOnlyMemory<byte> body)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ReadOnlyMemoryContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Headers.Authorization = new AuthenticationHeaderValue("Splunk", _options.Token);
         if (_options.UseAcks) request.Headers.Add("X-Splunk-Request-Channel", _channel);
