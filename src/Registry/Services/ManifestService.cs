@@ -107,11 +107,21 @@ public sealed class ManifestService(RegistryDb registryDb, RepositoryDirectory r
     {
         if (parsed.IsIndex || parsed.Config is not { Size: > 0 and <= ExpiryLabel.MaxConfigBytes } config) return null;
         await using var reader = await store.OpenReadAsync(config.Digest, cancellationToken);
-        if (reader is null) return null;  // the reference check in the transaction reports the missing blob
-        var bytes = reader.LocalPath is { } path
-            ? await File.ReadAllBytesAsync(path, cancellationToken)
-            : await ReadAllAsync(reader.Stream!, cancellationToken);
-        return ExpiryLabel.FromConfig(bytes);
+        // A missing config is reported by the reference check in the transaction (MANIFEST_BLOB_UNKNOWN).
+        if (reader is null) return null;
+        try
+        {
+            var bytes = reader.LocalPath is { } path
+                ? await File.ReadAllBytesAsync(path, cancellationToken)
+                : await ReadAllAsync(reader.Stream!, cancellationToken);
+            return ExpiryLabel.FromConfig(bytes);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // A collection removed the unreferenced config between the look-up and the read:
+            // the same as missing, and the check under the collection's locks says so.
+            return null;
+        }
     }
 
     private static async Task<byte[]> ReadAllAsync(Stream stream, CancellationToken cancellationToken)
