@@ -153,15 +153,18 @@ internal static class AuditEntryInsert
 
         /// <summary>
         /// A parameter for column <paramref name="column"/>, made by the property's own type mapping, which
-        /// applies EF's conversion (a Guid as text on SQLite, …), holding <paramref name="entry"/>'s value if given.
+        /// applies EF's conversion (a Guid as text on SQLite, …) to <paramref name="entry"/>'s value if given.
         /// It is named as the statement names it (the <paramref name="index"/>th parameter, column's own
         /// index if not given), prefix included: Microsoft.Data.Sqlite looks a name up as given and,
         /// failing that, once for each prefix SQLite allows.
         /// </summary>
         public DbParameter Parameter(DbCommand command, int column, AuditEntry? entry, int? index = null) =>
-            _mappings[column].CreateParameter(command, ParameterName(index ?? column), entry is null ? null : Value(column, entry), Columns[column].IsNullable);
+            _mappings[column].CreateParameter(command, ParameterName(index ?? column), entry is null ? null : _getters[column].GetClrValue(entry), Columns[column].IsNullable);
 
-        /// <summary>Column <paramref name="column"/>'s value for <paramref name="entry"/> as the database stores it (EF's value converter applied).</summary>
+        /// <summary>
+        /// Column <paramref name="column"/>'s value for <paramref name="entry"/> as the database stores it (EF's value
+        /// converter applied), for a parameter made once and given a new value for each row.
+        /// </summary>
         public object Value(int column, AuditEntry entry)
         {
             var value = _getters[column].GetClrValue(entry);
