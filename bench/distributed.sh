@@ -66,17 +66,24 @@ results="$out/distributed.jsonl"
 : >"$results"
 run() { echo "== regbench $*" >&2; "$work/regbench" -url "$targets" -user admin -pass "$admin_password" -repo admin/bench -json "$@" >>"$results"; }
 
-echo "== warm-up (not recorded)" >&2
-# Long enough for tiered compilation to settle in every process (each registry instance warms up on its own).
-"$work/regbench" -url "$targets" -user admin -pass "$admin_password" -scenario push-blobs,pull-blobs,manifest-get,manifest-head \
-  -blobs 64 -blob-size 4MiB -duration "${WARMUP:-10}s" -c 16 -repo admin/warmup >/dev/null 2>&1 || true
+# One round of every measured scenario, unrecorded, warms both topologies up the way
+# their own traffic would: the runtime recompiles each hot path once it has run it
+# enough times, in every process separately, and on two cores that recompiling
+# would otherwise land inside the measured round of the topology with more processes.
+round() { # runner
+  "$1" -scenario manifest-get -duration "${duration}s" -c 32 || true
+  "$1" -scenario manifest-head -duration "${duration}s" -c 32 || true
+  "$1" -scenario push-blobs,pull-blobs -blobs 64 -blob-size 16MiB -c 8 || true
+  "$1" -scenario push-blobs,pull-blobs -blobs 256 -blob-size 1MiB -c 8 || true
+}
+warm() { "$work/regbench" -url "$targets" -user admin -pass "$admin_password" -repo "admin/warmup-$RANDOM" "$@" >/dev/null 2>&1; }
+echo "== warm-up round (not recorded)" >&2
+round warm
+sleep "${SETTLE:-10}"
 
-for round in $(seq 1 "$rounds"); do
-  echo "== round $round of $rounds" >&2
-  run -scenario manifest-get -duration "${duration}s" -c 32 || true
-  run -scenario manifest-head -duration "${duration}s" -c 32 || true
-  run -scenario push-blobs,pull-blobs -blobs 64 -blob-size 16MiB -c 8 || true
-  run -scenario push-blobs,pull-blobs -blobs 256 -blob-size 1MiB -c 8 || true
+for round_number in $(seq 1 "$rounds"); do
+  echo "== round $round_number of $rounds" >&2
+  round run
 done
 
 print_results "$results"

@@ -43,6 +43,9 @@ public class ModuleDatabase<TContext>(Func<TContext> createContext, WriteGate wr
             using var _ = await WriteGate.EnterAsync(cancellationToken);
             await using var db = Open();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // A failed write is retried whole, never resumed, so EF's savepoint around each
+            // SaveChanges inside the transaction would only cost two round trips.
+            db.Database.AutoSavepointsEnabled = false;
             var value = await work(db);
             await transaction.CommitAsync(cancellationToken);
             published = db.ChangeTracker.Entries<OutboxMessage>().Any();
