@@ -80,16 +80,17 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
         var actor = actors.Current();
         var now = registryDb.Now();
         var stamp = cache.BlobStamp(repositoryId, key);
+        // A repository's id never names another repository, so its cached name serves the event.
+        var repository = await repositories.NameOfAsync(repositoryId, cancellationToken);
         await registryDb.WriteAsync(async db =>
         {
             await ContentLocks.ShareAsync(db, [ContentLocks.BlobKey(key)], cancellationToken);
             await store.CommitUploadAsync(uploadId, digest, cancellationToken);
-            await db.Database.ExecuteSqlInterpolatedAsync(
-                $"""INSERT INTO "Blobs" ("Digest", "Size", "CreatedAt") VALUES ({key}, {size}, {now}) ON CONFLICT ("Digest") DO NOTHING""", cancellationToken);
-            await LinkAsync(db, repositoryId, key, now, cancellationToken);
+            // One command, so one round trip to a database server, records the blob and links it.
+            await db.Database.ExecuteSqlRawAsync(RecordBlobSql + LinkSql, [repositoryId, key, now, size], cancellationToken);
             if (endsSession)
                 await db.UploadSessions.Where(u => u.Id == uploadId).ExecuteDeleteAsync(cancellationToken);
-            db.Publish(new BlobUploaded(await RepositoryNameAsync(db, repositoryId, cancellationToken), key, size) { Actor = actor });
+            db.Publish(new BlobUploaded(repository, key, size) { Actor = actor });
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
         cache.SetBlobSize(repositoryId, key, size, stamp, _renewLinksAfter);
@@ -100,8 +101,19 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
 
     /// <summary>Links the blob, or renews an existing link: either way garbage collection leaves it for a grace period.</summary>
     private static Task<int> LinkAsync(RegistryDbContext db, long repositoryId, string digest, DateTime now, CancellationToken cancellationToken) =>
-        db.Database.ExecuteSqlInterpolatedAsync(
-            $"""INSERT INTO "RepositoryBlobs" ("RepositoryId", "Digest", "LinkedAt") VALUES ({repositoryId}, {digest}, {now}) ON CONFLICT ("RepositoryId", "Digest") DO UPDATE SET "LinkedAt" = excluded."LinkedAt" """, cancellationToken);
+        db.Database.ExecuteSqlRawAsync(LinkSql, [repositoryId, digest, now], cancellationToken);
+
+    /// <summary>Parameters: {0} repository id, {1} digest, {2} now.</summary>
+    private const string LinkSql = """
+        INSERT INTO "RepositoryBlobs" ("RepositoryId", "Digest", "LinkedAt") VALUES ({0}, {1}, {2})
+        ON CONFLICT ("RepositoryId", "Digest") DO UPDATE SET "LinkedAt" = excluded."LinkedAt";
+        """;
+
+    /// <summary>Parameters as <see cref="LinkSql"/>'s, and {3} size; goes before it, which references the blob.</summary>
+    private const string RecordBlobSql = """
+        INSERT INTO "Blobs" ("Digest", "Size", "CreatedAt") VALUES ({1}, {3}, {2}) ON CONFLICT ("Digest") DO NOTHING;
+
+        """;
 
     /// <summary>
     /// Links an existing blob into the repository without moving bytes. With
