@@ -24,7 +24,7 @@ public static class ModuleDatabaseSetup
     {
         if (provider == "postgres")
         {
-            var tuned = WithStatementPreparation(connectionString);
+            var tuned = WithPoolDefaults(connectionString);
             services.AddPooledDbContextFactory<TPostgres>(o => QuietRetriedConflicts(o.UseNpgsql(tuned)));
             services.AddSingleton(sp =>
             {
@@ -95,18 +95,28 @@ public static class ModuleDatabaseSetup
     }
 
     /// <summary>
-    /// Lets Npgsql prepare the statements a connection runs often (unless the operator
-    /// chose otherwise): a module runs a few dozen statement shapes over and over, and a
-    /// prepared one skips PostgreSQL's parse and plan on every later execution.
+    /// The connection defaults a module's PostgreSQL pool runs with, where the operator's
+    /// connection string does not choose otherwise:
+    /// <list type="bullet">
+    /// <item>Npgsql prepares the statements a connection repeats (a module runs a few dozen
+    /// statement shapes over and over, and a prepared one skips parsing and planning);</item>
+    /// <item>a connection going back to the pool is not reset. The reset is seven statements
+    /// the server runs on the connection's next use, several times a request, and it undoes
+    /// session state modules never leave behind: they take transaction-scoped advisory locks,
+    /// release their few session-scoped ones explicitly, and set, listen to or create nothing
+    /// that outlives a transaction.</item>
+    /// </list>
     /// </summary>
-    public static string WithStatementPreparation(string connectionString)
+    public static string WithPoolDefaults(string connectionString)
     {
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
-        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase) &&
-            !connectionString.Contains("AutoPrepare", StringComparison.OrdinalIgnoreCase))
-            builder.MaxAutoPrepare = 64;
+        if (!Chooses(connectionString, "Auto Prepare", "AutoPrepare")) builder.MaxAutoPrepare = 64;
+        if (!Chooses(connectionString, "No Reset On Close", "NoResetOnClose")) builder.NoResetOnClose = true;
         return builder.ConnectionString;
     }
+
+    private static bool Chooses(string connectionString, params string[] keywordParts) =>
+        keywordParts.Any(part => connectionString.Contains(part, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>A stable lock key per module, the same in every process.</summary>
     private static long MigrationLockKey(string module) => LockKeys.Of("berth-migrations:" + module);
