@@ -109,14 +109,13 @@ public static class ModuleDatabaseSetup
     /// </summary>
     public static string WithPoolDefaults(string connectionString)
     {
+        // The plain builder holds only the keywords the string names, as written (any case).
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
-        if (!Chooses(connectionString, "Auto Prepare", "AutoPrepare")) builder.MaxAutoPrepare = 64;
-        if (!Chooses(connectionString, "No Reset On Close", "NoResetOnClose")) builder.NoResetOnClose = true;
+        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare")) builder.MaxAutoPrepare = 64;
+        if (!given.ContainsKey("No Reset On Close") && !given.ContainsKey("NoResetOnClose")) builder.NoResetOnClose = true;
         return builder.ConnectionString;
     }
-
-    private static bool Chooses(string connectionString, params string[] keywordParts) =>
-        keywordParts.Any(part => connectionString.Contains(part, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>A stable lock key per module, the same in every process.</summary>
     private static long MigrationLockKey(string module) => LockKeys.Of("berth-migrations:" + module);

@@ -27,7 +27,8 @@ public sealed class PostgresPoolDefaultsTests
     [InlineData("Host=db;Max Auto Prepare=0", 0)]
     [InlineData("Host=db;MaxAutoPrepare=10", 10)]
     [InlineData("Host=db;max auto prepare=200", 200)]
-    public void The_operators_preparation_choice_stands(string connectionString, int expected)
+    [InlineData("Host=db;Auto Prepare Min Usages=3", 64)]
+    public void The_operators_preparation_choice_stands_and_other_keywords_are_no_choice(string connectionString, int expected)
     {
         var tuned = new NpgsqlConnectionStringBuilder(ModuleDatabaseSetup.WithPoolDefaults(connectionString));
 
