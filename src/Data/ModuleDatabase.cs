@@ -35,19 +35,36 @@ public class ModuleDatabase<TContext>(Func<TContext> createContext, WriteGate wr
         }, cancellationToken);
 
     /// <summary>Runs a write transaction behind the gate, retrying races with concurrent writers.</summary>
-    public async Task<T> WriteAsync<T>(Func<TContext, Task<T>> work, CancellationToken cancellationToken)
+    public Task<T> WriteAsync<T>(Func<TContext, Task<T>> work, CancellationToken cancellationToken) =>
+        RunWriteAsync(work, explicitTransaction: true, cancellationToken);
+
+    /// <summary>
+    /// Saves what <paramref name="stage"/> adds or changes with one SaveChanges, behind the
+    /// gate and retried like <see cref="WriteAsync{T}"/> but without an explicit transaction:
+    /// SaveChanges is atomic alone (EF wraps several statements in a transaction of its own
+    /// and runs a single one as it is), and on a server database the explicit BEGIN and
+    /// COMMIT would cost a round trip of their own.
+    /// </summary>
+    public Task SaveAsync(Action<TContext> stage, CancellationToken cancellationToken) =>
+        RunWriteAsync(db =>
+        {
+            stage(db);
+            return db.SaveChangesAsync(cancellationToken);
+        }, explicitTransaction: false, cancellationToken);
+
+    private async Task<T> RunWriteAsync<T>(Func<TContext, Task<T>> work, bool explicitTransaction, CancellationToken cancellationToken)
     {
         var published = false;
         var result = await TransientConflict.RetryAsync(async () =>
         {
             using var _ = await WriteGate.EnterAsync(cancellationToken);
             await using var db = Open();
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await using var transaction = explicitTransaction ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
             // A failed write is retried whole, never resumed, so EF's savepoint around each
             // SaveChanges inside the transaction would only cost two round trips.
             db.Database.AutoSavepointsEnabled = false;
             var value = await work(db);
-            await transaction.CommitAsync(cancellationToken);
+            if (transaction is not null) await transaction.CommitAsync(cancellationToken);
             published = db.ChangeTracker.Entries<OutboxMessage>().Any();
             return value;
         }, cancellationToken);

@@ -20,11 +20,7 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
         var id = Guid.NewGuid();
         await store.CreateUploadAsync(id, cancellationToken);
         var now = registryDb.Now();
-        await registryDb.WriteAsync(async db =>
-        {
-            db.UploadSessions.Add(new UploadSessionRow { Id = id, RepositoryId = repositoryId, StartedAt = now });
-            return await db.SaveChangesAsync(cancellationToken);
-        }, cancellationToken);
+        await registryDb.SaveAsync(db => db.UploadSessions.Add(new UploadSessionRow { Id = id, RepositoryId = repositoryId, StartedAt = now }), cancellationToken);
         return id;
     }
 
