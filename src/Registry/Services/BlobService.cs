@@ -96,9 +96,6 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
         cache.SetBlobSize(repositoryId, key, size, stamp, _renewLinksAfter);
     }
 
-    internal static Task<string> RepositoryNameAsync(RegistryDbContext db, long repositoryId, CancellationToken cancellationToken) =>
-        db.Repositories.Where(r => r.Id == repositoryId).Select(r => r.Name).FirstAsync(cancellationToken);
-
     /// <summary>Links the blob, or renews an existing link: either way garbage collection leaves it for a grace period.</summary>
     private static Task<int> LinkAsync(RegistryDbContext db, long repositoryId, string digest, DateTime now, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlRawAsync(LinkSql, [repositoryId, digest, now], cancellationToken);

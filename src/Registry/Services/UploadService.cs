@@ -171,14 +171,11 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
     }
 
     /// <summary>The failure is worth an event (a client or proxy corrupting data shows up in the audit log); it changes nothing else.</summary>
-    private Task PublishFailureAsync(long repositoryId, Digest expected, Digest actual, long size)
+    private async Task PublishFailureAsync(long repositoryId, Digest expected, Digest actual, long size)
     {
         var actor = actors.Current();
-        return registryDb.WriteAsync(async db =>
-        {
-            db.Publish(new UploadFailed(await BlobService.RepositoryNameAsync(db, repositoryId, CancellationToken.None), expected.ToString(), actual.ToString(), size) { Actor = actor });
-            await db.SaveChangesAsync(CancellationToken.None);
-        }, CancellationToken.None);
+        var repository = await repositories.NameOfAsync(repositoryId, CancellationToken.None);
+        await registryDb.SaveAsync(db => db.Publish(new UploadFailed(repository, expected.ToString(), actual.ToString(), size) { Actor = actor }), CancellationToken.None);
     }
 
     private async Task DiscardAsync(Guid uploadId, bool hasSession)
