@@ -5,6 +5,7 @@ using Berth.AuditLog.Retention;
 using Berth.AuditLog.Search;
 using Berth.AuditLog.Shipping;
 using Berth.Data;
+using Berth.Data.Background;
 using Berth.Data.Outbox;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
@@ -34,6 +35,7 @@ public static class AuditLogModule
         services.AddSingleton<ShippingSignal>();
         services.AddSingleton<AuditLogMetrics>();
         services.AddEventHandler<AuditRecorder>();
+        services.AddLowPriorityScheduler();
         services.AddAuditSinks(options);
         services.AddHostedService<LogRotation>();
 

@@ -1,5 +1,6 @@
 using Berth.Access;
 using Berth.Data;
+using Berth.Data.Background;
 using Berth.Data.Outbox;
 using Berth.Registry.Access;
 using Berth.Registry.Data;
@@ -63,6 +64,7 @@ public static class RegistryModule
         services.AddHostedService<RegistryDatabaseInitializer>();
         services.AddOutboxDispatcher<RegistryDbContext, RegistryDb>();
         services.AddSingleton<PullEventQueue>();
+        services.AddLowPriorityScheduler();
         if (options.PullEvents) services.AddHostedService<PullEventWriter>();
         services.AddHostedService<UploadProgressSweeper>();
         services.AddSingleton<PullTimes>();

@@ -1,5 +1,6 @@
 using Berth.AuditLog.Data;
 using Berth.Data;
+using Berth.Data.Background;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -18,6 +19,7 @@ public sealed class SinkShipper(
     IAuditSink sink,
     AuditLogDb auditLogDb,
     ShippingSignal signal,
+    LowPriorityScheduler lowPriority,
     AuditLogMetrics metrics,
     IOptions<AuditLogOptions> options,
     TimeProvider clock,
@@ -26,7 +28,9 @@ public sealed class SinkShipper(
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => lowPriority.RunAsync(() => ShipAsync(stoppingToken));
+
+    private async Task ShipAsync(CancellationToken stoppingToken)
     {
         var wake = signal.Listen();
         var backoff = TimeSpan.Zero;

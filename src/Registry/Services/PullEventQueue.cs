@@ -12,7 +12,7 @@ namespace Berth.Registry.Services;
 /// </summary>
 public sealed class PullEventQueue(RegistryMetrics metrics)
 {
-    /// <summary>About a minute of pulls at full speed on a small machine.</summary>
+    /// <summary>Several seconds of pulls at full speed on a small machine (about eight on two cores).</summary>
     public const int Capacity = 1 << 16;
 
     private readonly Channel<ManifestPulled> _channel = Channel.CreateBounded<ManifestPulled>(new BoundedChannelOptions(Capacity)

@@ -1,5 +1,6 @@
 using Berth.Contracts;
 using Berth.Contracts.Registry;
+using Berth.Data.Background;
 using Berth.Data.Outbox;
 using Berth.Registry.Data;
 using Microsoft.EntityFrameworkCore;
@@ -28,7 +29,7 @@ namespace Berth.Registry.Services;
 /// chance, and what cannot be written then is dropped and counted.
 /// </summary>
 public sealed class PullEventWriter(
-    PullEventQueue queue, RegistryDb registryDb, IEventPublisher publisher, RegistryMetrics metrics, TimeProvider clock, ILogger<PullEventWriter> logger)
+    PullEventQueue queue, RegistryDb registryDb, IEventPublisher publisher, LowPriorityScheduler lowPriority, RegistryMetrics metrics, TimeProvider clock, ILogger<PullEventWriter> logger)
     : BackgroundService
 {
     /// <summary>How long a direct publish may take before its batch goes to the outbox instead.</summary>
@@ -38,6 +39,13 @@ public sealed class PullEventWriter(
     public static readonly TimeSpan OutboxSpell = TimeSpan.FromSeconds(30);
 
     private DateTimeOffset _publishAgainAt = DateTimeOffset.MinValue;
+
+    /// <summary>
+    /// The writer runs at low priority, so a burst of pulls is served first and its events
+    /// follow; once half the queue waits, batches go at normal priority until it has room again,
+    /// rather than let a long burst fill the queue and lose pulls.
+    /// </summary>
+    private bool FallingBehind => queue.Count > PullEventQueue.Capacity / 2;
 
     /// <summary>Keeps one outbox row, and the message it becomes, to a few hundred KB.</summary>
     public const int MaxBatch = 1000;
@@ -49,7 +57,10 @@ public sealed class PullEventWriter(
     /// <summary>Stopping should not wait out a database outage.</summary>
     private const int AttemptsWhenStopping = 2;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>On the <see cref="LowPriorityScheduler"/>: recording pulls yields the CPU to serving them.</summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => lowPriority.RunAsync(() => WriteAsync(stoppingToken));
+
+    private async Task WriteAsync(CancellationToken stoppingToken)
     {
         ManifestsPulled? inHand = null;
         try
@@ -63,7 +74,9 @@ public sealed class PullEventWriter(
                 if (Take() is not { } batch) continue;
                 inHand = batch;
                 full = batch.Pulls.Count == MaxBatch;
-                await StoreAsync(batch, int.MaxValue, stoppingToken);
+                await (FallingBehind
+                    ? Task.Run(() => StoreAsync(batch, int.MaxValue, stoppingToken), CancellationToken.None)
+                    : StoreAsync(batch, int.MaxValue, stoppingToken));
                 inHand = null;
             }
         }

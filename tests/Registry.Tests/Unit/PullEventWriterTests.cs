@@ -5,6 +5,7 @@ using System.Text.Json;
 using Berth.Contracts;
 using Berth.Contracts.Registry;
 using Berth.Data;
+using Berth.Data.Background;
 using Berth.Data.Outbox;
 using Berth.Registry.Data;
 using Berth.Registry.Services;
@@ -33,6 +34,7 @@ public sealed class PullEventWriterTests : IDisposable
     private readonly RegistryDb _registryDb;
     private readonly RegistryMetrics _metrics;
     private readonly PullEventQueue _queue;
+    private readonly LowPriorityScheduler _lowPriority = new("pull writer test");
 
     /// <summary>Away unless a test brings it up: most tests here are about the outbox path.</summary>
     private readonly TestBus _bus = new() { State = BusState.Away };
@@ -46,6 +48,23 @@ public sealed class PullEventWriterTests : IDisposable
         _registryDb = new RegistryDb(() => new SqliteRegistryDbContext(options), new WriteGate(serialize: true), TimeProvider.System);
         _metrics = new RegistryMetrics(_services.GetRequiredService<IMeterFactory>());
         _queue = new PullEventQueue(_metrics);
+    }
+
+    [Fact]
+    public async Task Batches_go_at_low_priority_except_while_more_than_half_the_queue_waits()
+    {
+        _bus.State = BusState.Up;
+        // Two full batches leave more than half the queue waiting; the third leaves less.
+        var pulls = Record(PullEventQueue.Capacity / 2 + 2 * PullEventWriter.MaxBatch + 1);
+
+        await RunFirstWindowAsync(new ManualClock(), async () =>
+            Assert.True(await EventuallyAsync(() => Task.FromResult(_bus.Received.Sum(b => b.Pulls.Count) == pulls.Count)), "not every pull reached the bus"));
+
+        var lowPriority = _bus.ReceivedAtLowPriority;
+        Assert.Equal([false, false], lowPriority.Take(2));
+        Assert.True(lowPriority.Count > 2);
+        Assert.All(lowPriority.Skip(2), Assert.True);
+        Assert.Equal(pulls.Select(p => p.EventId), _bus.Received.SelectMany(b => b.Pulls).Select(p => p.EventId));
     }
 
     [Fact]
@@ -186,7 +205,7 @@ public sealed class PullEventWriterTests : IDisposable
     }
 
     private PullEventWriter NewWriter(TimeProvider clock) =>
-        new(_queue, _registryDb, _bus, _metrics, clock, NullLogger<PullEventWriter>.Instance);
+        new(_queue, _registryDb, _bus, _lowPriority, _metrics, clock, NullLogger<PullEventWriter>.Instance);
 
     private static ManifestPulled NewPull(int i) =>
         new("pulls/app", "sha256:" + new string('a', 64), "application/vnd.oci.image.manifest.v1+json", $"t{i}") { Actor = EventActor.System };
@@ -231,6 +250,7 @@ public sealed class PullEventWriterTests : IDisposable
 
     public void Dispose()
     {
+        _lowPriority.Dispose();
         _metrics.Dispose();
         _services.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
@@ -277,6 +297,7 @@ public sealed class PullEventWriterTests : IDisposable
     private sealed class TestBus : IEventPublisher
     {
         private readonly ConcurrentQueue<ManifestsPulled> _received = new();
+        private readonly ConcurrentQueue<bool> _receivedAtLowPriority = new();
         private int _attempts;
 
         public volatile BusState State;
@@ -284,6 +305,9 @@ public sealed class PullEventWriterTests : IDisposable
         public int Attempts => Volatile.Read(ref _attempts);
 
         public List<ManifestsPulled> Received => [.. _received];
+
+        /// <summary>For each batch received, whether it was published from a low-priority thread.</summary>
+        public List<bool> ReceivedAtLowPriority => [.. _receivedAtLowPriority];
 
         public async Task PublishAsync(IntegrationEvent integrationEvent, CancellationToken cancellationToken)
         {
@@ -296,6 +320,7 @@ public sealed class PullEventWriterTests : IDisposable
                     await Task.Delay(Timeout.Infinite, cancellationToken);
                     break;
                 default:
+                    _receivedAtLowPriority.Enqueue(LowPriorityScheduler.OnLowPriorityThread);
                     _received.Enqueue((ManifestsPulled)integrationEvent);
                     break;
             }
