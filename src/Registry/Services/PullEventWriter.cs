@@ -40,12 +40,7 @@ public sealed class PullEventWriter(
 
     private DateTimeOffset _publishAgainAt = DateTimeOffset.MinValue;
 
-    /// <summary>
-    /// The writer runs at low priority, so a burst of pulls is served first and its events
-    /// follow; once half the queue waits, batches go at normal priority until it has room again,
-    /// rather than let a long burst fill the queue and lose pulls.
-    /// </summary>
-    private bool FallingBehind => queue.Count > PullEventQueue.Capacity / 2;
+    private bool _escalated;
 
     /// <summary>Keeps one outbox row, and the message it becomes, to a few hundred KB.</summary>
     public const int MaxBatch = 1000;
@@ -74,7 +69,7 @@ public sealed class PullEventWriter(
                 if (Take() is not { } batch) continue;
                 inHand = batch;
                 full = batch.Pulls.Count == MaxBatch;
-                await (FallingBehind
+                await (Escalate(batch)
                     ? Task.Run(() => StoreAsync(batch, int.MaxValue, stoppingToken), CancellationToken.None)
                     : StoreAsync(batch, int.MaxValue, stoppingToken));
                 inHand = null;
@@ -107,6 +102,27 @@ public sealed class PullEventWriter(
             db.Publish(pulled);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
+
+    /// <summary>
+    /// Whether <paramref name="batch"/> goes at normal priority. The writer runs at low
+    /// priority, so a burst of pulls is served first and its events follow; once more than
+    /// half the queue waits, batches go at normal priority until under a quarter does, rather
+    /// than let a long burst fill the queue and lose pulls. Counted, and logged when it starts
+    /// and ends: meanwhile recording slows pulls.
+    /// </summary>
+    private bool Escalate(ManifestsPulled batch)
+    {
+        var waiting = queue.Count;
+        var escalate = _escalated ? waiting >= PullEventQueue.Capacity / 4 : waiting > PullEventQueue.Capacity / 2;
+        if (escalate != _escalated)
+        {
+            _escalated = escalate;
+            if (escalate) logger.LogWarning("Pull events are falling behind ({Waiting} waiting): recording them at normal priority until the queue is under a quarter full", waiting);
+            else logger.LogInformation("Pull events have caught up ({Waiting} waiting): recording them at low priority again", waiting);
+        }
+        if (escalate) metrics.PullEventsEscalated(batch.Pulls.Count);
+        return escalate;
+    }
 
     /// <summary>Up to <see cref="MaxBatch"/> queued pulls as one event, made once so that every retry writes the same event id; null when none are queued.</summary>
     private ManifestsPulled? Take()

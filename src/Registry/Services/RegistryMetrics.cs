@@ -16,6 +16,7 @@ public sealed class RegistryMetrics : IDisposable
     private readonly Counter<long> _blobBytesServed;
     private readonly Counter<long> _pullEventsDropped;
     private readonly Counter<long> _pullEventsDeferred;
+    private readonly Counter<long> _pullEventsEscalated;
 
     public RegistryMetrics(IMeterFactory meterFactory)
     {
@@ -30,6 +31,8 @@ public sealed class RegistryMetrics : IDisposable
             "Pull events not recorded because the queue was full or the outbox write failed");
         _pullEventsDeferred = _meter.CreateCounter<long>("berth.registry.pull_events.deferred", "{event}",
             "Pull events whose direct publish failed, sent through the outbox instead");
+        _pullEventsEscalated = _meter.CreateCounter<long>("berth.registry.pull_events.escalated", "{event}",
+            "Pull events written at normal priority, taking CPU from serving, because more than half the queue waited");
     }
 
     public void BlobUploaded(long bytes)
@@ -49,6 +52,8 @@ public sealed class RegistryMetrics : IDisposable
     public void PullEventsDropped(int count) => _pullEventsDropped.Add(count);
 
     public void PullEventsDeferred(int count) => _pullEventsDeferred.Add(count);
+
+    public void PullEventsEscalated(int count) => _pullEventsEscalated.Add(count);
 
     public void Dispose() => _meter.Dispose();
 }

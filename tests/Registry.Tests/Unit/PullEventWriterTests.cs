@@ -51,20 +51,37 @@ public sealed class PullEventWriterTests : IDisposable
     }
 
     [Fact]
-    public async Task Batches_go_at_low_priority_except_while_more_than_half_the_queue_waits()
+    public async Task Batches_go_at_low_priority_while_the_queue_keeps_up()
     {
         _bus.State = BusState.Up;
-        // Two full batches leave more than half the queue waiting; the third leaves less.
-        var pulls = Record(PullEventQueue.Capacity / 2 + 2 * PullEventWriter.MaxBatch + 1);
+        var pulls = Record(3 * PullEventWriter.MaxBatch + 1);
+
+        await RunFirstWindowAsync(new ManualClock(), async () =>
+            Assert.True(await EventuallyAsync(() => Task.FromResult(_bus.Received.Sum(b => b.Pulls.Count) == pulls.Count)), "not every pull reached the bus"));
+
+        Assert.Equal([true, true, true, true], _bus.ReceivedAtLowPriority);
+    }
+
+    [Fact]
+    public async Task Past_half_a_full_queue_batches_go_at_normal_priority_until_under_a_quarter_waits()
+    {
+        _bus.State = BusState.Up;
+        const int quarter = PullEventQueue.Capacity / 4;
+        using var escalated = new EscalationCount(_services.GetRequiredService<IMeterFactory>());
+        var pulls = Record(2 * quarter + 2 * PullEventWriter.MaxBatch + 1);
+        // Taking batch n leaves 2q + 2M + 1 - nM waiting (q a quarter of the queue, M a batch): the first
+        // leaves more than half, and batches stay at normal priority while a quarter or more is left.
+        var atNormalPriority = (quarter + 2 * PullEventWriter.MaxBatch + 1) / PullEventWriter.MaxBatch;
 
         await RunFirstWindowAsync(new ManualClock(), async () =>
             Assert.True(await EventuallyAsync(() => Task.FromResult(_bus.Received.Sum(b => b.Pulls.Count) == pulls.Count)), "not every pull reached the bus"));
 
         var lowPriority = _bus.ReceivedAtLowPriority;
-        Assert.Equal([false, false], lowPriority.Take(2));
-        Assert.True(lowPriority.Count > 2);
-        Assert.All(lowPriority.Skip(2), Assert.True);
+        Assert.Equal(Enumerable.Repeat(false, atNormalPriority), lowPriority.Take(atNormalPriority));
+        Assert.True(lowPriority.Count > atNormalPriority);
+        Assert.All(lowPriority.Skip(atNormalPriority), Assert.True);
         Assert.Equal(pulls.Select(p => p.EventId), _bus.Received.SelectMany(b => b.Pulls).Select(p => p.EventId));
+        Assert.Equal(atNormalPriority * PullEventWriter.MaxBatch, escalated.Total);
     }
 
     [Fact]
@@ -289,6 +306,27 @@ public sealed class PullEventWriterTests : IDisposable
             }
             return Task.CompletedTask;
         }
+    }
+
+    /// <summary>What this test's <see cref="RegistryMetrics"/> counted as pull events written at normal priority.</summary>
+    private sealed class EscalationCount : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private long _total;
+
+        public EscalationCount(IMeterFactory meters)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Scope == meters && instrument.Name == "berth.registry.pull_events.escalated") listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _total, value));
+            _listener.Start();
+        }
+
+        public long Total => Interlocked.Read(ref _total);
+
+        public void Dispose() => _listener.Dispose();
     }
 
     private enum BusState { Up, Away, Hangs }
