@@ -28,6 +28,19 @@ public sealed class SinkShipper(
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Shipping runs at low priority, in the CPU time serving leaves; once the oldest entry
+    /// it last found waiting is older than this, batches go at normal priority, so a machine
+    /// that stays busy delays shipping by seconds rather than for as long as it stays busy.
+    /// </summary>
+    public static readonly TimeSpan IdlePriorityLagLimit = TimeSpan.FromSeconds(10);
+
+    /// <summary>When the oldest entry of the last batch read happened; null when none was waiting.</summary>
+    private DateTime? _oldestWaiting;
+
+    private bool FallenBehind => _oldestWaiting is { } oldest && clock.GetUtcNow().UtcDateTime - oldest > IdlePriorityLagLimit;
+
+    /// <summary>On the <see cref="LowPriorityScheduler"/>: shipping yields the CPU to serving.</summary>
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => lowPriority.RunAsync(() => ShipAsync(stoppingToken));
 
     private async Task ShipAsync(CancellationToken stoppingToken)
@@ -45,7 +58,9 @@ public sealed class SinkShipper(
                     await sink.PrepareAsync(stoppingToken);
                     prepared = true;
                 }
-                var (shipped, complete) = await ShipNextBatchAsync(stoppingToken);
+                var (shipped, complete) = await (FallenBehind
+                    ? Task.Run(() => ShipNextBatchAsync(stoppingToken), CancellationToken.None)
+                    : ShipNextBatchAsync(stoppingToken));
                 if (complete)
                 {
                     if (failing) logger.LogInformation("Audit sink {Sink} is accepting entries again", sink.Name);
@@ -88,6 +103,7 @@ public sealed class SinkShipper(
             batch = await db.Entries.AsNoTracking().Where(e => e.Id > checkpoint).OrderBy(e => e.Id).Take(options.Value.ShippingBatchSize).ToListAsync(cancellationToken);
             newest = await db.Entries.MaxAsync(e => (long?)e.Id, cancellationToken) ?? 0;
         }
+        _oldestWaiting = batch.Count == 0 ? null : batch[0].OccurredAt;
         metrics.SetLag(sink.Name, Math.Max(0, newest - checkpoint),
             batch.Count == 0 ? 0 : Math.Max(0, (clock.GetUtcNow().UtcDateTime - batch[0].OccurredAt).TotalSeconds));
         if (batch.Count == 0) return (0, true);
