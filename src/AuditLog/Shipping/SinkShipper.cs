@@ -58,9 +58,7 @@ public sealed class SinkShipper(
                     await sink.PrepareAsync(stoppingToken);
                     prepared = true;
                 }
-                var (shipped, complete) = await (FallenBehind
-                    ? Task.Run(() => ShipNextBatchAsync(stoppingToken), CancellationToken.None)
-                    : ShipNextBatchAsync(stoppingToken));
+                var (shipped, complete) = await LowPriorityScheduler.AtNormalPriorityIf(FallenBehind, () => ShipNextBatchAsync(stoppingToken));
                 if (complete)
                 {
                     if (failing) logger.LogInformation("Audit sink {Sink} is accepting entries again", sink.Name);

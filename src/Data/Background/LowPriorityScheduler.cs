@@ -9,8 +9,8 @@ namespace Berth.Data.Background;
 /// served first. The work costs as much CPU as ever; it just yields to serving.
 /// An awaiting method started here resumes here (its continuations are queued to
 /// this scheduler), except after awaits that leave it with ConfigureAwait(false).
-/// Work that must not fall behind (a backlog near its bound) should hop to the
-/// thread pool with <see cref="Task.Run(Func{Task})"/>: raising a lowered priority
+/// Work that must not fall behind (a backlog near its bound) hops to the thread pool
+/// (<see cref="AtNormalPriorityIf(bool, Func{Task})"/>): raising a lowered priority
 /// back needs a privilege a service rarely has.
 /// </summary>
 public sealed class LowPriorityScheduler : TaskScheduler, IDisposable
@@ -42,6 +42,17 @@ public sealed class LowPriorityScheduler : TaskScheduler, IDisposable
     /// <inheritdoc cref="RunAsync(Func{Task}, CancellationToken)"/>
     public Task<T> RunAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken = default) =>
         Task.Factory.StartNew(work, cancellationToken, TaskCreationOptions.DenyChildAttach, this).Unwrap();
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on the thread pool, at normal priority, when <paramref name="normalPriority"/>;
+    /// otherwise starts it on the calling thread (on a scheduler's thread, it stays at that thread's priority).
+    /// </summary>
+    public static Task<T> AtNormalPriorityIf<T>(bool normalPriority, Func<Task<T>> work) =>
+        normalPriority ? Task.Run(work, CancellationToken.None) : work();
+
+    /// <inheritdoc cref="AtNormalPriorityIf{T}(bool, Func{Task{T}})"/>
+    public static Task AtNormalPriorityIf(bool normalPriority, Func<Task> work) =>
+        normalPriority ? Task.Run(work, CancellationToken.None) : work();
 
     protected override void QueueTask(Task task) => _queue.Add(task);
 

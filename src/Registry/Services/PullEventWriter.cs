@@ -69,9 +69,7 @@ public sealed class PullEventWriter(
                 if (Take() is not { } batch) continue;
                 inHand = batch;
                 full = batch.Pulls.Count == MaxBatch;
-                await (Escalate(batch)
-                    ? Task.Run(() => StoreAsync(batch, int.MaxValue, stoppingToken), CancellationToken.None)
-                    : StoreAsync(batch, int.MaxValue, stoppingToken));
+                await LowPriorityScheduler.AtNormalPriorityIf(Escalate(batch), () => StoreAsync(batch, int.MaxValue, stoppingToken));
                 inHand = null;
             }
         }
@@ -84,7 +82,8 @@ public sealed class PullEventWriter(
             // Write failures are retried inside, so this is a defect; it may end pull events, never the host.
             logger.LogCritical(e, "The pull event writer failed; pull events are no longer recorded");
         }
-        await StoreRemainingAsync(inHand);
+        // At normal priority: a stop has a deadline, and a busy machine would leave idle-priority work waiting past it.
+        await Task.Run(() => StoreRemainingAsync(inHand), CancellationToken.None);
     }
 
     /// <summary>
