@@ -56,8 +56,7 @@ public sealed class PullEventWriterTests : IDisposable
         _bus.State = BusState.Up;
         var pulls = Record(3 * PullEventWriter.MaxBatch + 1);
 
-        await RunFirstWindowAsync(new ManualClock(), async () =>
-            Assert.True(await EventuallyAsync(() => Task.FromResult(_bus.Received.Sum(b => b.Pulls.Count) == pulls.Count)), "not every pull reached the bus"));
+        await RunUntilAllReachTheBusAsync(pulls);
 
         Assert.Equal([true, true, true, true], _bus.ReceivedAtLowPriority);
     }
@@ -73,8 +72,7 @@ public sealed class PullEventWriterTests : IDisposable
         // leaves more than half, and batches stay at normal priority while a quarter or more is left.
         var atNormalPriority = (quarter + 2 * PullEventWriter.MaxBatch + 1) / PullEventWriter.MaxBatch;
 
-        await RunFirstWindowAsync(new ManualClock(), async () =>
-            Assert.True(await EventuallyAsync(() => Task.FromResult(_bus.Received.Sum(b => b.Pulls.Count) == pulls.Count)), "not every pull reached the bus"));
+        await RunUntilAllReachTheBusAsync(pulls);
 
         var lowPriority = _bus.ReceivedAtLowPriority;
         Assert.Equal(Enumerable.Repeat(false, atNormalPriority), lowPriority.Take(atNormalPriority));
@@ -90,8 +88,7 @@ public sealed class PullEventWriterTests : IDisposable
         _bus.State = BusState.Up;
         var pulls = Record(2 * PullEventWriter.MaxBatch + 1);
 
-        await RunFirstWindowAsync(new ManualClock(), async () =>
-            Assert.True(await EventuallyAsync(() => Task.FromResult(_bus.Received.Sum(b => b.Pulls.Count) == pulls.Count)), "not every pull reached the bus"));
+        await RunUntilAllReachTheBusAsync(pulls);
 
         Assert.Equal(pulls.Select(p => p.EventId), _bus.Received.SelectMany(b => b.Pulls).Select(p => p.EventId));
         Assert.Equal(3, _bus.Received.Count);
@@ -209,6 +206,11 @@ public sealed class PullEventWriterTests : IDisposable
         Assert.Equal(1, await OutboxRowsAsync());
         Assert.Equal(pulls.Select(p => p.EventId).Order(), (await StoredPullsAsync(pulls.Count)).Select(p => p.EventId).Order());
     }
+
+    /// <summary>Runs a writer's first gathering window until every one of <paramref name="pulls"/> reached the bus.</summary>
+    private Task RunUntilAllReachTheBusAsync(List<ManifestPulled> pulls) =>
+        RunFirstWindowAsync(new ManualClock(), async () =>
+            Assert.True(await EventuallyAsync(() => Task.FromResult(_bus.Received.Sum(b => b.Pulls.Count) == pulls.Count)), "not every pull reached the bus"));
 
     /// <summary>Starts a writer on <paramref name="clock"/>, ends its first gathering window, waits for <paramref name="until"/>, and stops it.</summary>
     private async Task RunFirstWindowAsync(ManualClock clock, Func<Task> until)
