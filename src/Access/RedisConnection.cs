@@ -20,4 +20,12 @@ public static class RedisConnection
         options.ReconnectRetryPolicy = new LinearRetry(1000);
         return options;
     }
+
+    /// <summary>
+    /// Whether a command failed because Redis is away or slow. Besides its own
+    /// exceptions and timeouts, the client cancels commands it gives up on (seen
+    /// under load: a read's task canceled though no token was passed), and that
+    /// is an outage too, not the caller stopping.
+    /// </summary>
+    public static bool IsOutage(Exception e) => e is RedisException or TimeoutException or TaskCanceledException;
 }

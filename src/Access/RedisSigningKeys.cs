@@ -46,7 +46,7 @@ public sealed class RedisSigningKeys(string configuration, ILogger<RedisSigningK
             }
             return result;
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisConnection.IsOutage(e))
         {
             if (!_unreachable)
             {

@@ -26,6 +26,8 @@ public static class BusSetup
         builder.Services.AddMassTransit(bus =>
         {
             consumers?.Invoke(bus);
+            // Registries run behind firewalls: the bus must not call out to report how it is used.
+            bus.ConfigureUsageTelemetryOptions(telemetry => telemetry.Enabled = false);
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.Host(new Uri(options.RabbitMqUrl));

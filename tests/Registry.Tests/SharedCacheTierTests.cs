@@ -1,4 +1,5 @@
 using System.Text;
+using Berth.Access;
 using Berth.Registry.Services;
 using Berth.TestSupport;
 using Microsoft.Extensions.Caching.Memory;
@@ -183,6 +184,19 @@ public sealed class SharedCacheTierTests
         writer.Announce("m\n4\nlatest");
         await EventuallyAsync(() => { lock (heard) return heard.Contains("m\n4\nlatest"); },
             "an instance trusted its cache again without hearing invalidations");
+    }
+
+    [Fact]
+    public void A_command_the_client_canceled_is_an_outage_like_a_timeout_and_other_failures_are_not()
+    {
+        // Seen in a bench: a manifest GET failed with 500 because a shared read's task was
+        // canceled by the client (no token passed), and only Redis's own exceptions were caught.
+        Assert.True(RedisConnection.IsOutage(new TaskCanceledException()));
+        Assert.True(RedisConnection.IsOutage(new RedisTimeoutException("slow", CommandStatus.Sent)));
+        Assert.True(RedisConnection.IsOutage(new RedisConnectionException(ConnectionFailureType.SocketClosed, "closed")));
+        Assert.True(RedisConnection.IsOutage(new TimeoutException()));
+        Assert.False(RedisConnection.IsOutage(new InvalidOperationException("a bug, not an outage")));
+        Assert.False(RedisConnection.IsOutage(new FormatException()));
     }
 
     [Fact]

@@ -127,7 +127,7 @@ public sealed class RedisCacheTier : ISharedCacheTier, IDisposable
             _redis.GetDatabase().ScriptEvaluate(InvalidateScript, [EpochKey],
                 [Prefix, key, Channel.ToString(), (long)VersionLifetime.TotalSeconds], CommandFlags.FireAndForget);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisConnection.IsOutage(e))
         {
             // The others are disconnected too or will be soon; each distrusts its own cache then.
             Distrust($"publish failed: {e.Message}");
@@ -142,7 +142,7 @@ public sealed class RedisCacheTier : ISharedCacheTier, IDisposable
             var result = (RedisResult[])(await _redis.GetDatabase().ScriptEvaluateAsync(ReadScript, [EpochKey], [Prefix, key]).WaitAsync(ReadTimeout))!;
             return new SharedRead(result[0].IsNull ? null : (byte[]?)result[0], result[1].ToString());
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisConnection.IsOutage(e))
         {
             return SharedRead.Unavailable;
         }
@@ -156,7 +156,7 @@ public sealed class RedisCacheTier : ISharedCacheTier, IDisposable
             _redis.GetDatabase().ScriptEvaluate(StoreScript, [EpochKey],
                 [Prefix, key, value, read.Version, (long)CopyLifetime.TotalMilliseconds], CommandFlags.FireAndForget);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisConnection.IsOutage(e))
         {
             // A copy not stored is only a later miss.
         }
@@ -221,7 +221,7 @@ public sealed class RedisCacheTier : ISharedCacheTier, IDisposable
                 }
                 _logger.LogInformation("Cache coherence over Redis established");
             }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            catch (Exception e) when (RedisConnection.IsOutage(e) && !_disposed.IsCancellationRequested)
             {
                 try { await Task.Delay(500, _disposed.Token); } catch (OperationCanceledException) { return; }
             }
