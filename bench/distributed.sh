@@ -6,7 +6,7 @@
 # its Gateway. The same regbench load (logging in at /v2/auth) goes through both
 # Gateways; JSON lines in bench/out/distributed.jsonl.
 #
-# Usage: bench/distributed.sh [quick]   (DURATION, ROUNDS, REGBENCH_DIR as for run.sh)
+# Usage: bench/distributed.sh [quick]   (DURATION, ROUNDS, REGBENCH_DIR as for run.sh; WARMUP_ROUNDS, default 2)
 # Needs golang-go, postgresql, redis-server and rabbitmq-server installed.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -66,10 +66,14 @@ results="$out/distributed.jsonl"
 : >"$results"
 run() { echo "== regbench $*" >&2; "$work/regbench" -url "$targets" -user admin -pass "$admin_password" -repo admin/bench -json "$@" >>"$results"; }
 
-# One round of every measured scenario, unrecorded, warms both topologies up the way
+# Rounds of every measured scenario, unrecorded, warm both topologies up the way
 # their own traffic would: the runtime recompiles each hot path once it has run it
 # enough times, in every process separately, and on two cores that recompiling
 # would otherwise land inside the measured round of the topology with more processes.
+# Each registry instance sees half the traffic, so it needs more of it: in the first
+# 512 pushes of 1 MiB after a short warm-up, the registries' compiler threads took a
+# fifth of the CPU (perf) and the distributed push ran at 0.59x of standalone; in the
+# second and third 512, at 0.84x.
 round() { # runner
   "$1" -scenario manifest-get -duration "${duration}s" -c 32 || true
   "$1" -scenario manifest-head -duration "${duration}s" -c 32 || true
@@ -77,8 +81,10 @@ round() { # runner
   "$1" -scenario push-blobs,pull-blobs -blobs 256 -blob-size 1MiB -c 8 || true
 }
 warm() { "$work/regbench" -url "$targets" -user admin -pass "$admin_password" -repo "admin/warmup-$RANDOM" "$@" >/dev/null 2>&1; }
-echo "== warm-up round (not recorded)" >&2
-round warm
+for warmup_round in $(seq 1 "${WARMUP_ROUNDS:-2}"); do
+  echo "== warm-up round $warmup_round (not recorded)" >&2
+  round warm
+done
 sleep "${SETTLE:-10}"
 
 for round_number in $(seq 1 "$rounds"); do

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Berth.Contracts;
+using Berth.Data.Background;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -13,16 +15,28 @@ namespace Berth.Data.Outbox;
 /// delivery is at least once. On PostgreSQL several instances share the
 /// database, so each claims its batch (row locks that the others skip) and no
 /// two publish the same rows; a SQLite file has one process.
+/// Batches run on the <see cref="LowPriorityScheduler"/> when there is one, in the
+/// CPU time serving leaves: under a burst of writes the dispatcher runs less often
+/// and takes more rows a batch, so each event costs fewer database statements.
+/// Once events have waited <see cref="IdlePriorityLagLimit"/>, batches go at normal priority.
 /// </summary>
 public sealed class OutboxDispatcher<TContext>(
     Func<TContext> openContext,
     OutboxSignal signal,
     IEventPublisher publisher,
-    ILogger<OutboxDispatcher<TContext>> logger) : BackgroundService
+    ILogger<OutboxDispatcher<TContext>> logger,
+    LowPriorityScheduler? lowPriority = null) : BackgroundService
     where TContext : DbContext
 {
     /// <summary>A row can be a large batch of pulls: a batch of them must fit comfortably in memory.</summary>
-    private const int BatchSize = 100;
+    public const int BatchSize = 100;
+
+    /// <summary>
+    /// How long events may wait for idle CPU: a machine that stays busy delays them by
+    /// about this much (plus a batch already started at low priority), not for as long as it stays busy.
+    /// </summary>
+    public static readonly TimeSpan IdlePriorityLagLimit = TimeSpan.FromSeconds(1);
+
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan KeepSent = TimeSpan.FromHours(1);
     private static readonly TimeSpan PurgeEvery = TimeSpan.FromMinutes(1);
@@ -30,13 +44,18 @@ public sealed class OutboxDispatcher<TContext>(
     private static readonly IReadOnlyDictionary<string, Type> EventTypes = IntegrationEventTypes.ByName;
     private static readonly string[] KnownTypes = [.. EventTypes.Keys];
 
+    /// <summary>When the dispatcher woke for rows it has not yet drained (a timestamp); 0 when drained.</summary>
+    private long _wokeAt;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
+            if (_wokeAt == 0) _wokeAt = Stopwatch.GetTimestamp();
             try
             {
-                while (await DispatchBatchAsync(stoppingToken) == BatchSize) { }
+                while (await DispatchNextBatchAsync(stoppingToken) == BatchSize) { }
+                _wokeAt = 0;
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
@@ -54,39 +73,64 @@ public sealed class OutboxDispatcher<TContext>(
         }
     }
 
+    /// <summary>At low priority while events are fresh; on the thread pool once they have waited too long.</summary>
+    private Task<int> DispatchNextBatchAsync(CancellationToken cancellationToken)
+    {
+        if (lowPriority is null) return DispatchBatchAsync(cancellationToken);
+        // Task.Run, not a direct call: after a low-priority batch this loop may resume on that batch's thread.
+        return Stopwatch.GetElapsedTime(_wokeAt) > IdlePriorityLagLimit
+            ? Task.Run(() => DispatchBatchAsync(cancellationToken), CancellationToken.None)
+            : lowPriority.RunAsync(() => DispatchBatchAsync(cancellationToken), cancellationToken);
+    }
+
     /// <summary>
-    /// Sends one batch in order and marks what was sent in one save; returns how
+    /// Sends one batch in order and marks what was sent in one statement; returns how
     /// many rows it sent. A publish that fails stops the batch: the rows before it
     /// are marked sent, it and the rest are retried later. A crash between publish
-    /// and save sends those rows again (at least once; consumers de-duplicate).
+    /// and marking sends those rows again (at least once; consumers de-duplicate).
     /// On PostgreSQL the batch is claimed in a transaction that lasts until the
-    /// save: another dispatcher on the same database skips those rows.
+    /// marking: another dispatcher on the same database skips those rows.
     /// </summary>
     public async Task<int> DispatchBatchAsync(CancellationToken cancellationToken)
     {
         await using var db = openContext();
         await using var claim = db.Database.IsNpgsql() ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
-        var batch = await (claim is null ? Unsent(db) : Claim(db)).ToListAsync(cancellationToken);
-        var sent = 0;
+        var batch = await (claim is null ? Unsent(db) : Claim(db)).AsNoTracking().ToListAsync(cancellationToken);
+        var sent = new List<Guid>(batch.Count);
+        Guid? failed = null;
         try
         {
             foreach (var message in batch)
             {
-                message.Attempts++;
+                failed = message.Id;
                 var integrationEvent = (IntegrationEvent)JsonSerializer.Deserialize(message.Payload, EventTypes[message.Type], OutboxModel.Json)!;
                 await publisher.PublishAsync(integrationEvent, cancellationToken);
-                message.SentAt = DateTime.UtcNow;
-                sent++;
+                sent.Add(message.Id);
             }
+            failed = null;
         }
         finally
         {
             // Keep what was sent and the failed row's attempt count, even when the publish failed or we are stopping.
-            await db.SaveChangesAsync(CancellationToken.None);
+            await MarkAttemptsAsync(db, sent, failed);
             if (claim is not null) await claim.CommitAsync(CancellationToken.None);
         }
         await PurgeSentAsync(db, cancellationToken);
-        return sent;
+        return sent.Count;
+    }
+
+    /// <summary>Every attempt counts; the rows that went out are sent. One statement for the whole batch, not one a row.</summary>
+    private static async Task MarkAttemptsAsync(TContext db, List<Guid> sent, Guid? failed)
+    {
+        var rows = db.Set<OutboxMessage>();
+        if (sent.Count > 0)
+        {
+            var now = DateTime.UtcNow;
+            await rows.Where(m => sent.Contains(m.Id))
+                .ExecuteUpdateAsync(u => u.SetProperty(m => m.SentAt, now).SetProperty(m => m.Attempts, m => m.Attempts + 1), CancellationToken.None);
+        }
+        if (failed is { } id)
+            await rows.Where(m => m.Id == id).ExecuteUpdateAsync(u => u.SetProperty(m => m.Attempts, m => m.Attempts + 1), CancellationToken.None);
     }
 
     // Rows of types this build does not know (written by a newer version) are left for that version, not retried here.

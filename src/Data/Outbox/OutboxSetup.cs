@@ -1,3 +1,4 @@
+using Berth.Data.Background;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -19,11 +20,13 @@ public static class OutboxSetup
     {
         services.TryAddSingleton<InProcessEventBus>();
         services.TryAddSingleton<IEventPublisher>(sp => sp.GetRequiredService<InProcessEventBus>());
+        services.AddLowPriorityScheduler();
         services.AddHostedService(sp =>
         {
             var database = sp.GetRequiredService<TDatabase>();
             return new OutboxDispatcher<TContext>(database.Open, database.Outbox,
-                sp.GetRequiredService<IEventPublisher>(), sp.GetRequiredService<ILogger<OutboxDispatcher<TContext>>>());
+                sp.GetRequiredService<IEventPublisher>(), sp.GetRequiredService<ILogger<OutboxDispatcher<TContext>>>(),
+                sp.GetRequiredService<LowPriorityScheduler>());
         });
         return services;
     }

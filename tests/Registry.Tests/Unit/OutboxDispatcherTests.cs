@@ -1,9 +1,12 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
 using Berth.Contracts;
 using Berth.Contracts.Registry;
+using Berth.Data.Background;
 using Berth.Data.Outbox;
 using Berth.TestSupport;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Berth.Registry.Tests.Unit;
@@ -12,6 +15,8 @@ namespace Berth.Registry.Tests.Unit;
 /// The shared outbox dispatcher on a real SQLite file: rows go out in the order
 /// they were written, a failing publish stops the batch with what went before it
 /// marked sent and the rest retried, and sent rows are purged once they are old.
+/// A batch is marked sent with one statement. Fresh events go out from low-priority
+/// threads, events that waited past the lag limit at normal priority.
 /// On a real PostgreSQL database shared by two dispatchers, each event goes out once.
 /// </summary>
 public sealed class OutboxDispatcherTests : IDisposable
@@ -113,6 +118,72 @@ public sealed class OutboxDispatcherTests : IDisposable
             Assert.Equal(0, await db.Set<OutboxMessage>().CountAsync(m => m.SentAt == null));
     }
 
+    [Fact]
+    public async Task A_batch_is_marked_sent_with_one_statement_and_each_attempt_is_counted()
+    {
+        await WriteEventsAsync(30);
+        var updates = new UpdateCounter();
+        var options = new DbContextOptionsBuilder<OutboxContext>(_options).AddInterceptors(updates).Options;
+        var dispatcher = new OutboxDispatcher<OutboxContext>(() => new OutboxContext(options), new OutboxSignal(),
+            new RecordingPublisher(), NullLogger<OutboxDispatcher<OutboxContext>>.Instance);
+
+        Assert.Equal(30, await dispatcher.DispatchBatchAsync(CancellationToken.None));
+
+        Assert.Equal(1, updates.Count);
+        await using var db = new OutboxContext(_options);
+        Assert.Equal(30, await db.Set<OutboxMessage>().CountAsync(m => m.SentAt != null && m.Attempts == 1));
+    }
+
+    [Fact]
+    public async Task Fresh_events_go_out_at_low_priority_and_once_they_have_waited_past_the_limit_at_normal_priority()
+    {
+        // Three batches; the first publish outlasts the lag limit, as when a busy machine leaves no idle CPU.
+        await WriteEventsAsync(250);
+        var publisher = new RecordingPublisher { FirstPublishTime = OutboxDispatcher<OutboxContext>.IdlePriorityLagLimit + TimeSpan.FromMilliseconds(300) };
+        var signal = new OutboxSignal();
+        using var lowPriority = new LowPriorityScheduler("outbox test");
+        using var dispatcher = new OutboxDispatcher<OutboxContext>(() => new OutboxContext(_options), signal, publisher,
+            NullLogger<OutboxDispatcher<OutboxContext>>.Instance, lowPriority);
+        await dispatcher.StartAsync(CancellationToken.None);
+        try
+        {
+            await EventuallyAsync(() => publisher.Tags.Count == 250, "the backlog was not published");
+            var priorities = publisher.AtLowPriority.ToList();
+            Assert.All(priorities.Take(OutboxDispatcher<OutboxContext>.BatchSize), Assert.True);
+            Assert.All(priorities.Skip(OutboxDispatcher<OutboxContext>.BatchSize), Assert.False);
+
+            // Drained: the next wake-up starts fresh, at low priority again.
+            await WriteEventsAsync(3, first: 250);
+            signal.Wake();
+            await EventuallyAsync(() => publisher.Tags.Count == 253, "the new events were not published");
+            Assert.All(publisher.AtLowPriority.Skip(250), Assert.True);
+            Assert.Equal(Enumerable.Range(0, 253).Select(i => $"t{i}"), publisher.Tags);
+        }
+        finally
+        {
+            await dispatcher.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private async Task WriteEventsAsync(int count, int first = 0)
+    {
+        await using var db = new OutboxContext(_options);
+        var start = DateTimeOffset.UtcNow;
+        for (var i = first; i < first + count; i++)
+            db.Publish(new TagCreated("repo", $"t{i}", "sha256:x") { Actor = EventActor.System, OccurredAt = start.AddMilliseconds(i) });
+        await db.SaveChangesAsync();
+    }
+
+    private static async Task EventuallyAsync(Func<bool> condition, string failure)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure);
+            await Task.Delay(20);
+        }
+    }
+
     private OutboxDispatcher<OutboxContext> NewDispatcher(IEventPublisher publisher) => NewDispatcher(publisher, _options);
 
     private static OutboxDispatcher<OutboxContext> NewDispatcher(IEventPublisher publisher, DbContextOptions<OutboxContext> options) =>
@@ -130,15 +201,39 @@ public sealed class OutboxDispatcherTests : IDisposable
 
         public TimeSpan PublishTime { get; init; }
 
+        /// <summary>How long the first publish takes (the others take <see cref="PublishTime"/>).</summary>
+        public TimeSpan FirstPublishTime { get; init; }
+
         /// <summary>Concurrent: two dispatchers may publish through one recorder.</summary>
         public ConcurrentQueue<string> Tags { get; } = new();
+
+        /// <summary>For each tag in <see cref="Tags"/>: whether it was published from a low-priority thread.</summary>
+        public ConcurrentQueue<bool> AtLowPriority { get; } = new();
 
         public async Task PublishAsync(IntegrationEvent integrationEvent, CancellationToken cancellationToken)
         {
             var tag = ((TagCreated)integrationEvent).Tag;
             if (tag == FailOn) throw new InvalidOperationException("broker refused");
-            if (PublishTime > TimeSpan.Zero) await Task.Delay(PublishTime, cancellationToken);
+            var lowPriority = LowPriorityScheduler.OnLowPriorityThread;
+            var time = Tags.IsEmpty && FirstPublishTime > TimeSpan.Zero ? FirstPublishTime : PublishTime;
+            if (time > TimeSpan.Zero) await Task.Delay(time, cancellationToken);
+            AtLowPriority.Enqueue(lowPriority);
             Tags.Enqueue(tag);
+        }
+    }
+
+    /// <summary>Counts the UPDATE commands a context sends.</summary>
+    private sealed class UpdateCounter : DbCommandInterceptor
+    {
+        private int _count;
+
+        public int Count => _count;
+
+        public override ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(DbCommand command, CommandEventData eventData,
+            InterceptionResult<int> result, CancellationToken cancellationToken = default)
+        {
+            if (command.CommandText.TrimStart().StartsWith("UPDATE", StringComparison.OrdinalIgnoreCase)) Interlocked.Increment(ref _count);
+            return base.NonQueryExecutingAsync(command, eventData, result, cancellationToken);
         }
     }
 
