@@ -21,15 +21,32 @@ public static class OutboxModel
     }
 
     /// <summary>Queues <paramref name="integrationEvent"/>; it is stored when the context saves, inside the caller's transaction.</summary>
-    public static void Publish(this DbContext db, IntegrationEvent integrationEvent)
+    public static void Publish(this DbContext db, IntegrationEvent integrationEvent) => db.Set<OutboxMessage>().Add(Row(integrationEvent));
+
+    /// <summary>
+    /// The statement that stores <paramref name="integrationEvent"/>, for a write that sends its
+    /// statements as one raw command (one round trip to a database server); its parameters go to
+    /// the end of <paramref name="parameters"/>. EF does not see the row, so after the commit the
+    /// caller wakes the dispatcher (<see cref="ModuleDatabase{TContext}.Outbox"/>).
+    /// </summary>
+    public static string PublishSql(IntegrationEvent integrationEvent, List<object> parameters)
+    {
+        var row = Row(integrationEvent);
+        var first = parameters.Count;
+        parameters.AddRange([row.Id, row.Type, row.Payload, row.OccurredAt]);
+        return $"INSERT INTO outbox_messages (\"Id\", \"Type\", \"Payload\", \"OccurredAt\", \"Attempts\") " +
+            $"VALUES ({{{first}}}, {{{first + 1}}}, {{{first + 2}}}, {{{first + 3}}}, 0);\n";
+    }
+
+    private static OutboxMessage Row(IntegrationEvent integrationEvent)
     {
         var type = integrationEvent.GetType();
-        db.Set<OutboxMessage>().Add(new OutboxMessage
+        return new OutboxMessage
         {
             Id = integrationEvent.EventId,
             Type = type.FullName!,
             Payload = JsonSerializer.Serialize(integrationEvent, type, Json),
             OccurredAt = integrationEvent.OccurredAt.UtcDateTime,
-        });
+        };
     }
 }

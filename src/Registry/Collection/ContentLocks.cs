@@ -31,9 +31,21 @@ public static class ContentLocks
 
     public static async Task ShareAsync(RegistryDbContext db, IEnumerable<long> keys, CancellationToken cancellationToken)
     {
-        if (Ordered(db, keys) is { Length: > 0 } ordered)
-            await db.Database.ExecuteSqlAsync(
-                $"SELECT count(pg_advisory_xact_lock_shared(k)) FROM (SELECT k FROM unnest({ordered}::bigint[]) AS k ORDER BY k) AS ordered_keys", cancellationToken);
+        List<object> parameters = [];
+        if (ShareSql(db, keys, parameters) is { Length: > 0 } sql)
+            await db.Database.ExecuteSqlRawAsync(sql, parameters, cancellationToken);
+    }
+
+    /// <summary>
+    /// The statement that takes the locks shared, to put first in a command of several
+    /// statements (one round trip); its parameter goes to the end of <paramref name="parameters"/>.
+    /// Empty on SQLite.
+    /// </summary>
+    public static string ShareSql(RegistryDbContext db, IEnumerable<long> keys, List<object> parameters)
+    {
+        if (Ordered(db, keys) is not { Length: > 0 } ordered) return "";
+        parameters.Add(ordered);
+        return $"SELECT count(pg_advisory_xact_lock_shared(k)) FROM (SELECT k FROM unnest({{{parameters.Count - 1}}}::bigint[]) AS k ORDER BY k) AS ordered_keys;\n";
     }
 
     public static async Task ExclusiveAsync(RegistryDbContext db, IEnumerable<long> keys, CancellationToken cancellationToken)

@@ -84,15 +84,17 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
         var repository = await repositories.NameOfAsync(repositoryId, cancellationToken);
         await registryDb.WriteAsync(async db =>
         {
-            await ContentLocks.ShareAsync(db, [ContentLocks.BlobKey(key)], cancellationToken);
+            // One command, so one round trip to a database server: the blob's lock, its row, its
+            // link, the end of the session and the event. Nobody sees them before the commit, so
+            // the bytes move to their address after them, still under the lock.
+            List<object> parameters = [repositoryId, key, now, size, uploadId];
+            var sql = ContentLocks.ShareSql(db, [ContentLocks.BlobKey(key)], parameters) + RecordBlobSql + LinkSql
+                + (endsSession ? EndSessionSql : "")
+                + OutboxModel.PublishSql(new BlobUploaded(repository, key, size) { Actor = actor }, parameters);
+            await db.Database.ExecuteSqlRawAsync(sql, parameters, cancellationToken);
             await store.CommitUploadAsync(uploadId, digest, cancellationToken);
-            // One command, so one round trip to a database server, records the blob and links it.
-            await db.Database.ExecuteSqlRawAsync(RecordBlobSql + LinkSql, [repositoryId, key, now, size], cancellationToken);
-            if (endsSession)
-                await db.UploadSessions.Where(u => u.Id == uploadId).ExecuteDeleteAsync(cancellationToken);
-            db.Publish(new BlobUploaded(repository, key, size) { Actor = actor });
-            await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
+        registryDb.Outbox.Wake();
         cache.SetBlobSize(repositoryId, key, size, stamp, _renewLinksAfter);
     }
 
@@ -104,6 +106,12 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
     private const string LinkSql = """
         INSERT INTO "RepositoryBlobs" ("RepositoryId", "Digest", "LinkedAt") VALUES ({0}, {1}, {2})
         ON CONFLICT ("RepositoryId", "Digest") DO UPDATE SET "LinkedAt" = excluded."LinkedAt";
+        """;
+
+    /// <summary>Parameter {4}: the upload session's id.</summary>
+    private const string EndSessionSql = """
+        DELETE FROM "UploadSessions" WHERE "Id" = {4};
+
         """;
 
     /// <summary>Parameters as <see cref="LinkSql"/>'s, and {3} size; goes before it, which references the blob.</summary>
