@@ -237,13 +237,6 @@ public sealed class SharedCacheTierTests
         return tier;
     }
 
-    private static async Task EventuallyAsync(Func<bool> condition, string failure, TimeSpan? bound = null)
-    {
-        var deadline = DateTime.UtcNow + (bound ?? Bound);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail(failure);
-            await Task.Delay(50);
-        }
-    }
+    private static Task EventuallyAsync(Func<bool> condition, string failure, TimeSpan? bound = null) =>
+        Eventually.TrueAsync(condition, bound ?? Bound, failure);
 }

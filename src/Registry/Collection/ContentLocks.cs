@@ -29,30 +29,32 @@ public static class ContentLocks
     /// <summary>The lock of a manifest row: per repository and digest.</summary>
     public static long ManifestKey(long repositoryId, string digest) => LockKeys.Of($"manifest\n{repositoryId}\n{digest}");
 
-    public static async Task ShareAsync(RegistryDbContext db, IEnumerable<long> keys, CancellationToken cancellationToken)
-    {
-        List<object> parameters = [];
-        if (ShareSql(db, keys, parameters) is { Length: > 0 } sql)
-            await db.Database.ExecuteSqlRawAsync(sql, parameters, cancellationToken);
-    }
+    public static Task ShareAsync(RegistryDbContext db, IEnumerable<long> keys, CancellationToken cancellationToken) =>
+        TakeAsync(db, "pg_advisory_xact_lock_shared", keys, cancellationToken);
 
     /// <summary>
     /// The statement that takes the locks shared, to put first in a command of several
     /// statements (one round trip); its parameter goes to the end of <paramref name="parameters"/>.
     /// Empty on SQLite.
     /// </summary>
-    public static string ShareSql(RegistryDbContext db, IEnumerable<long> keys, List<object> parameters)
+    public static string ShareSql(RegistryDbContext db, IEnumerable<long> keys, List<object> parameters) =>
+        LockSql(db, "pg_advisory_xact_lock_shared", keys, parameters);
+
+    public static Task ExclusiveAsync(RegistryDbContext db, IEnumerable<long> keys, CancellationToken cancellationToken) =>
+        TakeAsync(db, "pg_advisory_xact_lock", keys, cancellationToken);
+
+    private static async Task TakeAsync(RegistryDbContext db, string lockFunction, IEnumerable<long> keys, CancellationToken cancellationToken)
+    {
+        List<object> parameters = [];
+        if (LockSql(db, lockFunction, keys, parameters) is { Length: > 0 } sql)
+            await db.Database.ExecuteSqlRawAsync(sql, parameters, cancellationToken);
+    }
+
+    private static string LockSql(RegistryDbContext db, string lockFunction, IEnumerable<long> keys, List<object> parameters)
     {
         if (Ordered(db, keys) is not { Length: > 0 } ordered) return "";
         parameters.Add(ordered);
-        return $"SELECT count(pg_advisory_xact_lock_shared(k)) FROM (SELECT k FROM unnest({{{parameters.Count - 1}}}::bigint[]) AS k ORDER BY k) AS ordered_keys;\n";
-    }
-
-    public static async Task ExclusiveAsync(RegistryDbContext db, IEnumerable<long> keys, CancellationToken cancellationToken)
-    {
-        if (Ordered(db, keys) is { Length: > 0 } ordered)
-            await db.Database.ExecuteSqlAsync(
-                $"SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM unnest({ordered}::bigint[]) AS k ORDER BY k) AS ordered_keys", cancellationToken);
+        return $"SELECT count({lockFunction}(k)) FROM (SELECT k FROM unnest({{{parameters.Count - 1}}}::bigint[]) AS k ORDER BY k) AS ordered_keys;\n";
     }
 
     /// <summary>Always ascending, so two transactions taking overlapping sets cannot deadlock; none on SQLite.</summary>

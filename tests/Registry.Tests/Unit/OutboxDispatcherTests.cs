@@ -124,8 +124,7 @@ public sealed class OutboxDispatcherTests : IDisposable
         await WriteEventsAsync(30);
         var updates = new UpdateCounter();
         var options = new DbContextOptionsBuilder<OutboxContext>(_options).AddInterceptors(updates).Options;
-        var dispatcher = new OutboxDispatcher<OutboxContext>(() => new OutboxContext(options), new OutboxSignal(),
-            new RecordingPublisher(), NullLogger<OutboxDispatcher<OutboxContext>>.Instance);
+        var dispatcher = NewDispatcher(new RecordingPublisher(), options);
 
         Assert.Equal(30, await dispatcher.DispatchBatchAsync(CancellationToken.None));
 
@@ -147,7 +146,7 @@ public sealed class OutboxDispatcherTests : IDisposable
         await dispatcher.StartAsync(CancellationToken.None);
         try
         {
-            await EventuallyAsync(() => publisher.Tags.Count == 250, "the backlog was not published");
+            await Eventually.TrueAsync(() => publisher.Tags.Count == 250, TimeSpan.FromSeconds(30), "the backlog was not published");
             var priorities = publisher.AtLowPriority.ToList();
             Assert.All(priorities.Take(OutboxDispatcher<OutboxContext>.BatchSize), Assert.True);
             Assert.All(priorities.Skip(OutboxDispatcher<OutboxContext>.BatchSize), Assert.False);
@@ -155,7 +154,7 @@ public sealed class OutboxDispatcherTests : IDisposable
             // Drained: the next wake-up starts fresh, at low priority again.
             await WriteEventsAsync(3, first: 250);
             signal.Wake();
-            await EventuallyAsync(() => publisher.Tags.Count == 253, "the new events were not published");
+            await Eventually.TrueAsync(() => publisher.Tags.Count == 253, TimeSpan.FromSeconds(30), "the new events were not published");
             Assert.All(publisher.AtLowPriority.Skip(250), Assert.True);
             Assert.Equal(Enumerable.Range(0, 253).Select(i => $"t{i}"), publisher.Tags);
         }
@@ -172,16 +171,6 @@ public sealed class OutboxDispatcherTests : IDisposable
         for (var i = first; i < first + count; i++)
             db.Publish(new TagCreated("repo", $"t{i}", "sha256:x") { Actor = EventActor.System, OccurredAt = start.AddMilliseconds(i) });
         await db.SaveChangesAsync();
-    }
-
-    private static async Task EventuallyAsync(Func<bool> condition, string failure)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, failure);
-            await Task.Delay(20);
-        }
     }
 
     private OutboxDispatcher<OutboxContext> NewDispatcher(IEventPublisher publisher) => NewDispatcher(publisher, _options);
