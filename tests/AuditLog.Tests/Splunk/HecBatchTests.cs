@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Berth.AuditLog.Data;
@@ -50,7 +51,7 @@ public sealed class HecBatchTests
 
     private static List<JsonDocument> Lines(IReadOnlyList<AuditEntry> entries, SplunkSinkOptions options)
     {
-        var text = Encoding.UTF8.GetString(HecBatch.Serialize(entries, options, "berth-host").Span);
+        var text = Encoding.UTF8.GetString(HecBatch.Serialize(new ArrayBufferWriter<byte>(), entries, options, "berth-host").Span);
         Assert.EndsWith("\n", text);
         return [.. text.TrimEnd('\n').Split('\n').Select(line => JsonDocument.Parse(line))];
     }

@@ -11,10 +11,13 @@ namespace Berth.AuditLog.Shipping.Splunk;
 /// </summary>
 internal static class HecBatch
 {
-    public static ReadOnlyMemory<byte> Serialize(IReadOnlyList<AuditEntry> batch, SplunkSinkOptions options, string host)
+    /// <summary>
+    /// Writes <paramref name="batch"/> into <paramref name="buffer"/> (after what it holds) and returns what it holds.
+    /// The caller keeps the buffer for the next batch: a batch of pulls is hundreds of kilobytes,
+    /// and a new buffer each time is a large-object allocation that soon costs a full collection.
+    /// </summary>
+    public static ReadOnlyMemory<byte> Serialize(ArrayBufferWriter<byte> buffer, IReadOnlyList<AuditEntry> batch, SplunkSinkOptions options, string host)
     {
-        // Pull entries are small: a few hundred bytes each.
-        var buffer = new ArrayBufferWriter<byte>(batch.Count * 512 + 64);
         // One writer for the batch, reset after each event: its events are separate JSON texts.
         using var json = new Utf8JsonWriter(buffer);
         foreach (var entry in batch)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -27,6 +28,9 @@ public sealed class SplunkSink(IOptions<AuditLogOptions> options, AuditLogMetric
     private static readonly TimeSpan FirstAckPoll = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan LongestAckPoll = TimeSpan.FromSeconds(1);
 
+    /// <summary>Room for a default batch of pull events (about 700 bytes each) without growing.</summary>
+    private const int InitialBufferSize = 512 * 1024;
+
     private readonly SplunkSinkOptions _options = options.Value.Splunk;
     private readonly string _host = string.IsNullOrEmpty(options.Value.Splunk.Host) ? Environment.MachineName : options.Value.Splunk.Host;
 
@@ -43,6 +47,10 @@ public sealed class SplunkSink(IOptions<AuditLogOptions> options, AuditLogMetric
     // At most this many events a request; lowered when HEC answers 413 (its max_content_length).
     private int _eventsPerRequest = int.MaxValue;
 
+    // The last batch's buffer, kept for the next one (see HecBatch.Serialize); taken while a batch is out, so
+    // batches shipped at once (never by the shipper, which ships one at a time) each get their own.
+    private ArrayBufferWriter<byte>? _spareBuffer;
+
     public string Name => "splunk";
 
     /// <summary>Nothing to install at HEC; only checks it answers, so an unreachable collector is backed off from early.</summary>
@@ -57,8 +65,19 @@ public sealed class SplunkSink(IOptions<AuditLogOptions> options, AuditLogMetric
     public async Task<int> ShipAsync(IReadOnlyList<AuditEntry> batch, CancellationToken cancellationToken)
     {
         if (batch.Count > _eventsPerRequest) batch = [.. batch.Take(_eventsPerRequest)];
-        using var request = NewRequest("services/collector/event", HecBatch.Serialize(batch, _options, _host));
-        var reply = await SendAsync(request, cancellationToken);
+        var buffer = Interlocked.Exchange(ref _spareBuffer, null) ?? new ArrayBufferWriter<byte>(InitialBufferSize);
+        HecReply reply;
+        try
+        {
+            using var request = NewRequest("services/collector/event", HecBatch.Serialize(buffer, batch, _options, _host));
+            reply = await SendAsync(request, cancellationToken);
+        }
+        finally
+        {
+            // Sent or failed, the request is done with the bytes.
+            buffer.ResetWrittenCount();
+            _spareBuffer = buffer;
+        }
         switch (reply.Status)
         {
             case HttpStatusCode.OK when !_options.UseAcks:
