@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # The audit log's cost and capacity, in one run:
 #  1. pull-path overhead: manifest GETs through the Gateway of a Berth that records
-#     every pull (the default) against one that publishes no pull events
-#     (Registry:PullEvents=false), same regbench load, ROUNDS rounds;
-#  2. ingest: a burst of pulls on the recording stack, then how fast its entries
-#     reach the log database (entries/s from the first pull to the last entry) and
-#     a Splunk HTTP Event Collector (a small counting stand-in started here; the
-#     stack ships to it with Berth's Splunk sink).
+#     every pull (the default), of one that also ships its log to a Splunk HEC
+#     stand-in, and of one that publishes no pull events (Registry:PullEvents=false),
+#     same regbench load, ROUNDS rounds of bursts, then a sustained run of each;
+#  2. ingest (bench/AuditIngest, in one process without serving): entries/s and CPU
+#     time an entry into the log database, and on to a Splunk HTTP Event Collector
+#     (a small counting stand-in started here, shipped to by Berth's Splunk sink).
 # JSON lines in bench/out/auditlog.jsonl; the ingest figures are printed at the end.
 #
 # Usage: bench/auditlog.sh [quick]   (DURATION, ROUNDS, REGBENCH_DIR as for run.sh)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 [ "${1:-}" = quick ] && duration=5
-on_server=5060 on_gateway=5061 off_server=5062 off_gateway=5063 hec_port=5064
+recording_server=5060 recording_gateway=5061 quiet_server=5062 quiet_gateway=5063 hec_port=5064 shipping_server=5065 shipping_gateway=5066
 build_regbench_and_berth
 
 # A stand-in HEC: accepts every batch with the right token and counts the events.
@@ -39,113 +39,136 @@ PY
 python3 "$work/hec.py" "$hec_port" >"$work/hec.log" 2>&1 &
 pids+=($!)
 
-echo "== starting a recording and a non-recording stack" >&2
-start_stack recording "$on_server" "$on_gateway" --Auth:InitialAdminPassword "$admin_password" \
+echo "== starting three stacks: recording (the default), shipping (recording and shipping to the HEC stand-in), quiet (no pull events)" >&2
+start_stack recording "$recording_server" "$recording_gateway" --Auth:InitialAdminPassword "$admin_password"
+start_stack shipping "$shipping_server" "$shipping_gateway" --Auth:InitialAdminPassword "$admin_password" \
   --AuditLog:Splunk:Url "http://127.0.0.1:$hec_port" --AuditLog:Splunk:Token bench-token
-start_stack quiet "$off_server" "$off_gateway" --Auth:InitialAdminPassword "$admin_password" --Registry:PullEvents false
+start_stack quiet "$quiet_server" "$quiet_gateway" --Auth:InitialAdminPassword "$admin_password" --Registry:PullEvents false
 
-recording="recording=http://127.0.0.1:$on_gateway" quiet="quiet=http://127.0.0.1:$off_gateway"
+recording="recording=http://127.0.0.1:$recording_gateway" shipping="shipping=http://127.0.0.1:$shipping_gateway" quiet="quiet=http://127.0.0.1:$quiet_gateway"
 results="$out/auditlog.jsonl"
 : >"$results"
 # The warm-up runs until the JIT has compiled the hot paths at their final tier: on two
 # cores a Server still tiering up spends a fifth of its CPU compiling, and the recording
-# stack has more code to compile, so a short warm-up measures compilation, not recording.
+# stacks have more code to compile, so a short warm-up measures compilation, not recording.
 echo "== warm-up, ${WARMUP:-30} s a stack (not recorded)" >&2
-"$work/regbench" -url "$recording,$quiet" -user admin -pass "$admin_password" -scenario manifest-get -duration "${WARMUP:-30}s" -c 32 -repo admin/warmup >/dev/null 2>&1 || true
+"$work/regbench" -url "$recording,$shipping,$quiet" -user admin -pass "$admin_password" -scenario manifest-get -duration "${WARMUP:-30}s" -c 32 -repo admin/warmup >/dev/null 2>&1 || true
+orders=("$recording,$shipping,$quiet" "$quiet,$recording,$shipping" "$shipping,$quiet,$recording")
 for round in $(seq 1 "$rounds"); do
   echo "== round $round of $rounds" >&2
-  # Each stack goes first every other round: the one measured second shares the
-  # machine with whatever the first left to do (the recording stack's backlog).
-  order="$recording,$quiet"; [ $((round % 2)) = 0 ] && order="$quiet,$recording"
-  "$work/regbench" -url "$order" -user admin -pass "$admin_password" -repo admin/bench -json -scenario manifest-get -duration "${duration}s" -c 32 >>"$results" || true
+  # Which stack goes first turns with each round: one measured later shares the
+  # machine with whatever those before it left to do (a recording stack's backlog).
+  "$work/regbench" -url "${orders[$(( (round - 1) % 3 ))]}" -user admin -pass "$admin_password" -repo admin/bench -json -scenario manifest-get -duration "${duration}s" -c 32 >>"$results" || true
 done
 print_results "$results"
 python3 - "$results" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-rate = {"recording": [], "quiet": []}
+rate = {"recording": [], "shipping": [], "quiet": []}
 for r in rows:
     if r.get("scenario") == "manifest-get" and r.get("target") in rate: rate[r["target"]].append(r["rps"])
-ratios = [a / b for a, b in zip(rate["recording"], rate["quiet"]) if b]
-if ratios:
-    print()
-    print("pull logging on/off, manifest GET requests/s by round: " + ", ".join(f"{x:.3f}" for x in ratios)
-          + f"; median {statistics.median(ratios):.3f} (overhead {100 * (1 - statistics.median(ratios)):.1f}%)")
+print()
+for target, label in (("recording", "pull logging on (database)"), ("shipping", "pull logging on, shipped to a sink")):
+    ratios = [a / b for a, b in zip(rate[target], rate["quiet"]) if b]
+    if ratios:
+        print(f"{label} / off, manifest GET requests/s by round: " + ", ".join(f"{x:.3f}" for x in ratios)
+              + f"; median {statistics.median(ratios):.3f} (overhead {100 * (1 - statistics.median(ratios)):.1f}%)")
 PY
 
+# count_pulls GATEWAY_PORT: pull entries in that stack's log.
 count_pulls() {
-  curl -fsS -u "admin:$admin_password" "http://127.0.0.1:$on_gateway/api/v1/auditlog/aggregates?kind=pull_repo" \
+  curl -fsS -u "admin:$admin_password" "http://127.0.0.1:$1/api/v1/auditlog/aggregates?kind=pull_repo" \
     | python3 -c 'import json,sys; print(sum(int(c["count"]) for c in json.load(sys.stdin).get("counts",[])))'
 }
-# wait_for_log_to_settle VAR: waits until the log stops growing (2 s without change, at most
-# 120 s) and sets VAR to its pull entry count.
+hec_events() { curl -fsS "http://127.0.0.1:$hec_port/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])'; }
+# wait_for_log_to_settle GATEWAY_PORT VAR: waits until that log stops growing (2 s without
+# change, at most 120 s) and sets VAR to its pull entry count.
 wait_for_log_to_settle() {
   local last=-1 now
-  for _ in $(seq 1 120); do now=$(count_pulls); [ "$now" = "$last" ] && break; last=$now; sleep 2; done
-  printf -v "$1" %s "$now"
+  for _ in $(seq 1 60); do now=$(count_pulls "$1"); [ "$now" = "$last" ] && break; last=$now; sleep 2; done
+  printf -v "$2" %s "$now"
 }
 
 # Recording runs in the CPU time serving leaves, so the rounds above (bursts of a few
 # seconds) mostly measure pulls served while their recording waits. A long burst
 # shows the rest: once half the pull queue waits, recording takes normal priority.
-# Each stack runs on its own: the quiet one first, then the recording one, and the
-# clock stops for the latter only once its log holds every pull it served, so the
-# backlog a run leaves behind (up to half the queue) is counted rather than lost
-# in the pause that follows.
+# Each stack runs on its own, the quiet one first, and a recording stack's clock
+# stops only once its log (and for the shipping stack, the HEC stand-in) holds every
+# pull it served, so the backlog a run leaves behind (up to half the queue) is
+# counted rather than lost in the pause that follows.
 sustained=${SUSTAINED:-60}
 echo "== sustained: ${sustained} s of manifest GETs on each stack" >&2
-escalations_before=$(grep -c "falling behind" "$work/recording-server.log" || true)
-wait_for_log_to_settle pulls_before
-"$work/regbench" -url "$quiet" -user admin -pass "$admin_password" -repo admin/sustained -json -scenario manifest-get -duration "${sustained}s" -c 32 >"$work/sustained.jsonl" || true
-sync; sleep 3
-wait_for_log_to_settle pulls_before
-"$work/regbench" -url "$recording" -user admin -pass "$admin_password" -repo admin/sustained -json -scenario manifest-get -duration "${sustained}s" -c 32 >>"$work/sustained.jsonl" || true
-served_at=$(date +%s.%N)
-served=$(python3 -c 'import json,sys; print(next(json.loads(l)["ops"] for l in open(sys.argv[1]) if l.startswith("{") and json.loads(l)["target"] == "recording"))' "$work/sustained.jsonl")
-# The drain: until the log holds every pull served (at most about 120 s; each look is one aggregate query).
-for _ in $(seq 1 240); do pulls_after=$(count_pulls); [ $((pulls_after - pulls_before)) -ge "$served" ] && break; sleep 0.5; done
-drained_at=$(date +%s.%N)
-escalations=$(( $(grep -c "falling behind" "$work/recording-server.log" || true) - escalations_before ))
-python3 - "$work/sustained.jsonl" "$((pulls_after - pulls_before))" "$escalations" "$sustained" "$served_at" "$drained_at" <<'PY'
+: >"$work/sustained.jsonl"
+sustained_run() { # NAME GATEWAY_PORT: one run, then the drain; appends its figures to sustained.jsonl
+  local name=$1 port=$2 before hec_before after hec_after served served_at drained_at
+  [ "$name" = quiet ] || wait_for_log_to_settle "$port" before
+  hec_before=$(hec_events)
+  sync; sleep 3
+  "$work/regbench" -url "$name=http://127.0.0.1:$port" -user admin -pass "$admin_password" -repo admin/sustained -json -scenario manifest-get -duration "${sustained}s" -c 32 >"$work/run.jsonl" || true
+  served_at=$(date +%s.%N)
+  served=$(python3 -c 'import json,sys; print(next(json.loads(l)["ops"] for l in open(sys.argv[1]) if l.startswith("{")))' "$work/run.jsonl")
+  if [ "$name" != quiet ]; then
+    # The drain: until every pull served is recorded (and shipped), at most about 120 s; each look is one aggregate query.
+    for _ in $(seq 1 240); do
+      after=$(count_pulls "$port"); hec_after=$(hec_events)
+      [ $((after - before)) -ge "$served" ] && { [ "$name" != shipping ] || [ $((hec_after - hec_before)) -ge "$served" ]; } && break
+      sleep 0.5
+    done
+  fi
+  drained_at=$(date +%s.%N)
+  python3 - "$work/run.jsonl" "$served_at" "$drained_at" "$(( ${after:-0} - ${before:-0} ))" "$(( $(hec_events) - hec_before ))" >>"$work/sustained.jsonl" <<'PY'
 import json, sys
-rows = {r["target"]: r for r in (json.loads(l) for l in open(sys.argv[1]) if l.startswith("{"))}
-recording, quiet = rows["recording"], rows["quiet"]
-recorded, escalations, seconds, drain = int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), float(sys.argv[6]) - float(sys.argv[5])
-served_ratio = recording["rps"] / quiet["rps"]
-# Pulls served and recorded a second: the recording stack's pulls over its run plus the drain after it.
-recorded_rate = recording["ops"] / (recording["seconds"] + drain)
+run = next(json.loads(l) for l in open(sys.argv[1]) if l.startswith("{"))
+run.update(drain=float(sys.argv[3]) - float(sys.argv[2]), recorded=int(sys.argv[4]), shipped=int(sys.argv[5]))
+print(json.dumps(run))
+PY
+}
+escalations_before=$(cat "$work"/{recording,shipping}-server.log | grep -c "falling behind" || true)
+# The bursts above may have left the recording stacks a backlog: it goes first.
+wait_for_log_to_settle "$recording_gateway" ignored
+wait_for_log_to_settle "$shipping_gateway" ignored
+sustained_run quiet "$quiet_gateway"
+sustained_run recording "$recording_gateway"
+sustained_run shipping "$shipping_gateway"
+escalations=$(( $(cat "$work"/{recording,shipping}-server.log | grep -c "falling behind" || true) - escalations_before ))
+python3 - "$work/sustained.jsonl" "$escalations" <<'PY'
+import json, sys
+runs = {r["target"]: r for r in (json.loads(l) for l in open(sys.argv[1]) if l.startswith("{"))}
+quiet = runs["quiet"]
 print()
-print(f"sustained {seconds:.0f} s: pull logging on/off {recording['rps']:.0f} / {quiet['rps']:.0f} requests/s = {served_ratio:.3f}"
-      f" (overhead {100 * (1 - served_ratio):.1f}%); {recorded} of {recording['ops']} pulls recorded, the last {drain:.1f} s after the run;"
-      f" served and recorded {recorded_rate:.0f}/s = {recorded_rate / quiet['rps']:.3f} of the quiet rate"
-      f" (overhead {100 * (1 - recorded_rate / quiet['rps']):.1f}%); recording went to normal priority {escalations} times")
+print(f"sustained {quiet['seconds']:.0f} s, pull logging off: {quiet['rps']:.0f} requests/s")
+for name, label in (("recording", "on (database)"), ("shipping", "on, shipped to the HEC stand-in")):
+    r = runs[name]
+    # Pulls served and recorded (and shipped) a second: over the run plus the drain after it.
+    done_rate = r["ops"] / (r["seconds"] + r["drain"])
+    print(f"sustained, pull logging {label}: {r['rps']:.0f} requests/s = {r['rps'] / quiet['rps']:.3f} (overhead {100 * (1 - r['rps'] / quiet['rps']):.1f}%);"
+          f" {r['recorded']} of {r['ops']} pulls recorded" + (f", {r['shipped']} shipped" if name == "shipping" else "")
+          + f", the last {r['drain']:.1f} s after the run; served and done {done_rate:.0f}/s = {done_rate / quiet['rps']:.3f}"
+          f" (overhead {100 * (1 - done_rate / quiet['rps']):.1f}%)")
+print(f"recording went to normal priority {sys.argv[2]} times")
 PY
 
-echo "== ingest: a burst of pulls on the recording stack" >&2
-before=$(count_pulls)
-hec_before=$(curl -fsS "http://127.0.0.1:$hec_port/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
-start=$(date +%s.%N)
-"$work/regbench" -url "recording=http://127.0.0.1:$on_gateway" -user admin -pass "$admin_password" -repo admin/ingest -scenario manifest-get -duration "${duration}s" -c 32 >/dev/null 2>&1 || true
-# Wait until the log and the sink stop growing (2 s without change), at most 120 s.
-last_db=-1 last_hec=-1 db_done=$start hec_done=$start
-for _ in $(seq 1 240); do
-  db=$(count_pulls); hec=$(curl -fsS "http://127.0.0.1:$hec_port/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
-  now=$(date +%s.%N)
-  [ "$db" != "$last_db" ] && db_done=$now && last_db=$db
-  [ "$hec" != "$last_hec" ] && hec_done=$now && last_hec=$hec
-  python3 -c "import sys; sys.exit(0 if $now - max($db_done, $hec_done) > 2 else 1)" && break
-  sleep 0.5
-done
-python3 - "$start" "$db_done" "$hec_done" "$((last_db - before))" "$((last_hec - hec_before))" <<'PY'
-import sys
-start, db_done, hec_done, entries, shipped = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-print()
-print(f"ingest: {entries} pull entries recorded in {db_done - start:.1f} s -> {entries / max(db_done - start, 1e-9):.0f} entries/s into the log database")
-print(f"ingest: {shipped} entries shipped to the HEC stand-in in {hec_done - start:.1f} s -> {shipped / max(hec_done - start, 1e-9):.0f} entries/s to the sink")
-PY
-
-echo "== recording alone (bench/AuditIngest): from the pull queue, then straight from the bus" >&2
+echo "== ingest (bench/AuditIngest): recording alone, from the pull queue, straight from the bus, and from the bus to a sink" >&2
 dotnet build "$repo/bench/AuditIngest" -c Release -o "$work/auditingest" --nologo -v quiet >&2
-for from in "" --from-bus; do
-  dotnet "$work/auditingest/auditingest.dll" --pulls "${INGEST_PULLS:-100000}" --rounds "$rounds" $from | tee -a "$results"
+ingest_rounds=${INGEST_ROUNDS:-5}
+for from in "" --from-bus "--from-bus --AuditLog:Splunk:Url http://127.0.0.1:$hec_port --AuditLog:Splunk:Token bench-token"; do
+  # shellcheck disable=SC2086 # $from is a list of options
+  dotnet "$work/auditingest/auditingest.dll" --pulls "${INGEST_PULLS:-100000}" --rounds "$ingest_rounds" $from | tee -a "$results"
 done
+python3 - "$results" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+ingest = [r for r in rows if r.get("scenario") == "audit-ingest"]
+print()
+for label, pick in (("from the pull queue", lambda r: r["from"] == "pull queue"),
+                    ("from the bus", lambda r: r["from"] == "bus" and "sinks" not in r),
+                    ("from the bus, shipped to the HEC stand-in", lambda r: "sinks" in r)):
+    runs = [r for r in ingest if pick(r)]
+    if not runs: continue
+    line = (f"ingest {label}: median {statistics.median(r['entries_per_s'] for r in runs):.0f} entries/s into the log database,"
+            f" {statistics.median(r['cpu_us_per_entry'] for r in runs):.1f} us of CPU an entry")
+    if "sinks" in runs[0]:
+        line += (f"; {statistics.median(r['shipped_per_s'] for r in runs):.0f} entries/s confirmed by the sink,"
+                 f" {statistics.median(r['cpu_us_per_entry_shipped'] for r in runs):.1f} us an entry recorded and shipped")
+    print(line)
+PY

@@ -19,12 +19,22 @@ namespace Berth.AuditLog;
 /// <summary>The audit log module's one way in: <c>builder.AddAuditLog()</c> and <c>app.MapAuditLog()</c>.</summary>
 public static class AuditLogModule
 {
+    /// <summary>
+    /// The log is appended to in batches that each dirty the same last pages of the table
+    /// and its indexes. Checkpointing the WAL every 10,000 pages (about 40 MB) rather than
+    /// SQLite's 1,000 copies such a page into the database once for many batches rather
+    /// than once for a few: measured with bench/AuditIngest, 5% fewer bytes written and
+    /// about 7% less CPU an entry. The writer that checkpoints stalls longer each time,
+    /// which only the log's own background writers wait for.
+    /// </summary>
+    private const string SqliteCheckpointEvery = "PRAGMA wal_autocheckpoint=10000;";
+
     public static IHostApplicationBuilder AddAuditLog(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
         var options = builder.AddModuleOptions<AuditLogOptions>(AuditLogOptions.SectionName);
         services.AddModuleDatabase<AuditLogDbContext, SqliteAuditLogDbContext, PostgresAuditLogDbContext, AuditLogDb>(
-            options, (open, gate, clock) => new AuditLogDb(open, gate, clock));
+            options, (open, gate, clock) => new AuditLogDb(open, gate, clock), SqliteCheckpointEvery);
         services.TryAddSingleton(TimeProvider.System);
         // Hosted services start in order: the schema first, then recording and shipping.
         services.AddSingleton<AuditLogInitializer>();

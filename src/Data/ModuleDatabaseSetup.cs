@@ -16,7 +16,8 @@ public static class ModuleDatabaseSetup
         this IServiceCollection services,
         string provider,
         string connectionString,
-        Func<Func<TContext>, WriteGate, IServiceProvider, TDatabase> create)
+        Func<Func<TContext>, WriteGate, IServiceProvider, TDatabase> create,
+        string sqlitePragmas = "")
         where TContext : DbContext
         where TSqlite : TContext
         where TPostgres : TContext
@@ -34,7 +35,7 @@ public static class ModuleDatabaseSetup
             return services;
         }
 
-        services.AddPooledDbContextFactory<TSqlite>(o => QuietRetriedConflicts(o.UseSqlite(connectionString).AddInterceptors(new SqlitePragmas())));
+        services.AddPooledDbContextFactory<TSqlite>(o => QuietRetriedConflicts(o.UseSqlite(connectionString).AddInterceptors(new SqlitePragmas(sqlitePragmas))));
         services.AddSingleton(sp =>
         {
             var factory = sp.GetRequiredService<IDbContextFactory<TSqlite>>();
@@ -45,12 +46,14 @@ public static class ModuleDatabaseSetup
 
     /// <summary>
     /// Registers the database a module's options describe (creating the data directory
-    /// for SQLite); <paramref name="create"/> makes the module's database object.
+    /// for SQLite); <paramref name="create"/> makes the module's database object;
+    /// <paramref name="sqlitePragmas"/> are the module's own SQLite settings, if any.
     /// </summary>
     public static IServiceCollection AddModuleDatabase<TContext, TSqlite, TPostgres, TDatabase>(
         this IServiceCollection services,
         IModuleDatabaseOptions options,
-        Func<Func<TContext>, WriteGate, TimeProvider, TDatabase> create)
+        Func<Func<TContext>, WriteGate, TimeProvider, TDatabase> create,
+        string sqlitePragmas = "")
         where TContext : DbContext
         where TSqlite : TContext
         where TPostgres : TContext
@@ -58,7 +61,7 @@ public static class ModuleDatabaseSetup
     {
         if (options.DatabaseProvider == "sqlite") Directory.CreateDirectory(options.DataDirectory);
         return services.AddModuleDatabase<TContext, TSqlite, TPostgres, TDatabase>(options.DatabaseProvider, options.ResolveConnectionString(),
-            (open, gate, sp) => create(open, gate, sp.GetRequiredService<TimeProvider>()));
+            (open, gate, sp) => create(open, gate, sp.GetRequiredService<TimeProvider>()), sqlitePragmas);
     }
 
     /// <summary>

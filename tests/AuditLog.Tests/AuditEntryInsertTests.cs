@@ -23,6 +23,27 @@ public sealed class AuditEntryInsertTests
         await RecordAndCheckAsync(server);
     }
 
+    [Fact]
+    public async Task The_log_checkpoints_its_sqlite_wal_ten_times_less_often_than_the_registry_database()
+    {
+        using var data = new TempDirectory("berth-auditlog-checkpoint");
+        await using var server = await BerthHosts.StartSecuredServerAsync(data.Path);
+
+        await using var log = server.App.Services.GetRequiredService<AuditLogDb>().Open();
+        await using var registry = server.App.Services.GetRequiredService<Berth.Registry.Data.RegistryDb>().Open();
+
+        Assert.Equal(10_000, await AutocheckpointAsync(log));
+        Assert.Equal(1_000, await AutocheckpointAsync(registry));
+    }
+
+    private static async Task<long> AutocheckpointAsync(DbContext db)
+    {
+        await db.Database.OpenConnectionAsync();
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = "PRAGMA wal_autocheckpoint;";
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     [SkippableFact]
     public async Task Pull_batches_read_back_whole_in_order_and_a_repeated_pull_is_recorded_once_on_postgres()
     {
