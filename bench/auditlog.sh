@@ -92,12 +92,14 @@ wait_for_log_to_settle() {
 # Recording runs in the CPU time serving leaves, so the rounds above (bursts of a few
 # seconds) mostly measure pulls served while their recording waits. A long burst
 # shows the rest: once half the pull queue waits, recording takes normal priority.
-# Each stack runs on its own, the quiet one first, and a recording stack's clock
-# stops only once its log (and for the shipping stack, the HEC stand-in) holds every
-# pull it served, so the backlog a run leaves behind (up to half the queue) is
-# counted rather than lost in the pause that follows.
-sustained=${SUSTAINED:-60}
-echo "== sustained: ${sustained} s of manifest GETs on each stack" >&2
+# Each stack runs on its own, and a recording stack's clock stops only once its log
+# (and for the shipping stack, the HEC stand-in) holds every pull it served, so the
+# backlog a run leaves behind (up to half the queue) is counted rather than lost in
+# the pause that follows. Each stack runs twice, in the order quiet, recording,
+# shipping, then back: the machine's speed drifts over minutes here (by a tenth and
+# more), and the mirrored order gives each stack the same share of a steady drift.
+sustained=${SUSTAINED:-30}
+echo "== sustained: twice ${sustained} s of manifest GETs on each stack" >&2
 : >"$work/sustained.jsonl"
 sustained_run() { # NAME GATEWAY_PORT: one run, then the drain; appends its figures to sustained.jsonl
   local name=$1 port=$2 before hec_before after hec_after served served_at drained_at
@@ -130,21 +132,31 @@ wait_for_log_to_settle "$shipping_gateway" ignored
 sustained_run quiet "$quiet_gateway"
 sustained_run recording "$recording_gateway"
 sustained_run shipping "$shipping_gateway"
+sustained_run shipping "$shipping_gateway"
+sustained_run recording "$recording_gateway"
+sustained_run quiet "$quiet_gateway"
 escalations=$(( $(cat "$work"/{recording,shipping}-server.log | grep -c "falling behind" || true) - escalations_before ))
 python3 - "$work/sustained.jsonl" "$escalations" <<'PY'
 import json, sys
-runs = {r["target"]: r for r in (json.loads(l) for l in open(sys.argv[1]) if l.startswith("{"))}
-quiet = runs["quiet"]
+runs = {}
+for r in (json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")): runs.setdefault(r["target"], []).append(r)
+def rate(name):   # requests/s over both runs
+    return sum(r["ops"] for r in runs[name]) / sum(r["seconds"] for r in runs[name])
+def done(name):   # pulls served and recorded (and shipped) a second: over both runs and the drains after them
+    return sum(r["ops"] for r in runs[name]) / sum(r["seconds"] + r["drain"] for r in runs[name])
+def each(name, field, form):   # one figure of each run, for the spread
+    return ", ".join(format(r[field], form) for r in runs[name])
+quiet = rate("quiet")
 print()
-print(f"sustained {quiet['seconds']:.0f} s, pull logging off: {quiet['rps']:.0f} requests/s")
+print(f"sustained, twice {runs['quiet'][0]['seconds']:.0f} s a stack, pull logging off: {quiet:.0f} requests/s ({each('quiet', 'rps', '.0f')})")
 for name, label in (("recording", "on (database)"), ("shipping", "on, shipped to the HEC stand-in")):
-    r = runs[name]
-    # Pulls served and recorded (and shipped) a second: over the run plus the drain after it.
-    done_rate = r["ops"] / (r["seconds"] + r["drain"])
-    print(f"sustained, pull logging {label}: {r['rps']:.0f} requests/s = {r['rps'] / quiet['rps']:.3f} (overhead {100 * (1 - r['rps'] / quiet['rps']):.1f}%);"
-          f" {r['recorded']} of {r['ops']} pulls recorded" + (f", {r['shipped']} shipped" if name == "shipping" else "")
-          + f", the last {r['drain']:.1f} s after the run; served and done {done_rate:.0f}/s = {done_rate / quiet['rps']:.3f}"
-          f" (overhead {100 * (1 - done_rate / quiet['rps']):.1f}%)")
+    served, finished = rate(name), done(name)
+    recorded = sum(r["recorded"] for r in runs[name]); ops = sum(r["ops"] for r in runs[name]); shipped = sum(r["shipped"] for r in runs[name])
+    print(f"sustained, pull logging {label}: {served:.0f} requests/s ({each(name, 'rps', '.0f')})"
+          f" = {served / quiet:.3f} (overhead {100 * (1 - served / quiet):.1f}%); {recorded} of {ops} pulls recorded"
+          + (f", {shipped} shipped" if name == "shipping" else "")
+          + f", the last {each(name, 'drain', '.1f')} s after each run;"
+          f" served and done {finished:.0f}/s = {finished / quiet:.3f} (overhead {100 * (1 - finished / quiet):.1f}%)")
 print(f"recording went to normal priority {sys.argv[2]} times")
 PY
 
