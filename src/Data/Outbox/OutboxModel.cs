@@ -9,11 +9,14 @@ public static class OutboxModel
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>The table's name, for the model and for <see cref="PublishSql"/>'s statement.</summary>
+    private const string Table = "outbox_messages";
+
     public static void MapOutbox(this ModelBuilder model)
     {
         model.Entity<OutboxMessage>(e =>
         {
-            e.ToTable("outbox_messages");
+            e.ToTable(Table);
             e.HasKey(m => m.Id);
             e.Property(m => m.Type).HasMaxLength(200);
             e.HasIndex(m => new { m.SentAt, m.OccurredAt });
@@ -34,7 +37,7 @@ public static class OutboxModel
         var row = Row(integrationEvent);
         var first = parameters.Count;
         parameters.AddRange([row.Id, row.Type, row.Payload, row.OccurredAt]);
-        return $"INSERT INTO outbox_messages (\"Id\", \"Type\", \"Payload\", \"OccurredAt\", \"Attempts\") " +
+        return $"INSERT INTO {Table} (\"Id\", \"Type\", \"Payload\", \"OccurredAt\", \"Attempts\") " +
             $"VALUES ({{{first}}}, {{{first + 1}}}, {{{first + 2}}}, {{{first + 3}}}, 0);\n";
     }
 
