@@ -105,4 +105,20 @@ for round_number in $(seq 1 "$rounds"); do
   round run
 done
 
+# Distributed over standalone, round by round, and the median: the machine's speed
+# drifts by tens of percent within minutes, so one round's ratio says little alone.
+python3 - "$results" <<'PY'
+import collections, json, statistics, sys
+figures = collections.defaultdict(lambda: collections.defaultdict(list))
+for line in open(sys.argv[1]):
+    if line.startswith("{"):
+        r = json.loads(line)
+        blob = r["scenario"].endswith("-blobs")
+        figures[(r["scenario"], r.get("params", ""), "MB/s" if blob else "requests/s")][r["target"]].append(r["mbps"] if blob else r["rps"])
+print("\ndistributed / standalone by round (target: manifest GET and HEAD at least 1.0, blobs at least 0.9):")
+for (scenario, params, unit), by_target in figures.items():
+    ratios = [d / s for d, s in zip(by_target["distributed"], by_target["standalone"]) if s]
+    if ratios:
+        print(f"  {scenario} {params} ({unit}): " + ", ".join(f"{x:.2f}" for x in ratios) + f"; median {statistics.median(ratios):.2f}")
+PY
 print_results "$results"
