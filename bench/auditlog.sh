@@ -80,6 +80,13 @@ count_pulls() {
   curl -fsS -u "admin:$admin_password" "http://127.0.0.1:$1/api/v1/auditlog/aggregates?kind=pull_repo" \
     | python3 -c 'import json,sys; print(sum(int(c["count"]) for c in json.load(sys.stdin).get("counts",[])))'
 }
+# newest_sequence GATEWAY_PORT: the sequence number of the newest entry in that stack's log
+# (entries are numbered in recording order, one after the other). A cheap look, unlike
+# count_pulls, whose aggregate scans every entry and would compete with the drain it watches.
+newest_sequence() {
+  curl -fsS -u "admin:$admin_password" "http://127.0.0.1:$1/api/v1/auditlog/entries?page_size=1" \
+    | python3 -c 'import json,sys; e=json.load(sys.stdin).get("entries",[]); print(int(e[0]["sequence"]) if e else 0)'
+}
 hec_events() { curl -fsS "http://127.0.0.1:$hec_port/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])'; }
 # wait_for_log_to_settle GATEWAY_PORT VAR: waits until that log stops growing (2 s without
 # change, at most 120 s) and sets VAR to its pull entry count.
@@ -102,22 +109,27 @@ sustained=${SUSTAINED:-30}
 echo "== sustained: twice ${sustained} s of manifest GETs on each stack" >&2
 : >"$work/sustained.jsonl"
 sustained_run() { # NAME GATEWAY_PORT: one run, then the drain; appends its figures to sustained.jsonl
-  local name=$1 port=$2 before hec_before after hec_after served served_at drained_at
-  [ "$name" = quiet ] || wait_for_log_to_settle "$port" before
+  local name=$1 port=$2 before first hec_before after hec_after served served_at drained_at
+  [ "$name" = quiet ] || { wait_for_log_to_settle "$port" before; first=$(newest_sequence "$port"); }
   hec_before=$(hec_events)
   sync; sleep 3
   "$work/regbench" -url "$name=http://127.0.0.1:$port" -user admin -pass "$admin_password" -repo admin/sustained -json -scenario manifest-get -duration "${sustained}s" -c 32 >"$work/run.jsonl" || true
   served_at=$(date +%s.%N)
   served=$(python3 -c 'import json,sys; print(next(json.loads(l)["ops"] for l in open(sys.argv[1]) if l.startswith("{")))' "$work/run.jsonl")
   if [ "$name" != quiet ]; then
-    # The drain: until every pull served is recorded (and shipped), at most about 120 s; each look is one aggregate query.
-    for _ in $(seq 1 240); do
-      after=$(count_pulls "$port"); hec_after=$(hec_events)
-      [ $((after - before)) -ge "$served" ] && { [ "$name" != shipping ] || [ $((hec_after - hec_before)) -ge "$served" ]; } && break
-      sleep 0.5
+    # The drain: until the log has grown by an entry for every pull served (and the
+    # stand-in has them all), at most about 120 s, looking every 0.1 s. The run's
+    # logins are entries too, so that moment may come a pull or two early: the exact
+    # count of pull entries afterwards says whether every pull is in the log.
+    for _ in $(seq 1 1200); do
+      hec_after=$(hec_events)
+      [ $(( $(newest_sequence "$port") - first )) -ge "$served" ] && { [ "$name" != shipping ] || [ $((hec_after - hec_before)) -ge "$served" ]; } && break
+      sleep 0.1
     done
+    drained_at=$(date +%s.%N)
+    after=$(count_pulls "$port")
   fi
-  drained_at=$(date +%s.%N)
+  drained_at=${drained_at:-$(date +%s.%N)}
   python3 - "$work/run.jsonl" "$served_at" "$drained_at" "$(( ${after:-0} - ${before:-0} ))" "$(( $(hec_events) - hec_before ))" >>"$work/sustained.jsonl" <<'PY'
 import json, sys
 run = next(json.loads(l) for l in open(sys.argv[1]) if l.startswith("{"))
