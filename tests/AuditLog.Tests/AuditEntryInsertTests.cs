@@ -47,12 +47,8 @@ public sealed class AuditEntryInsertTests
     [SkippableFact]
     public async Task Pull_batches_read_back_whole_in_order_and_a_repeated_pull_is_recorded_once_on_postgres()
     {
-        var postgres = RequiredServer.Postgres();
-        await using var database = await TemporaryPostgresDatabase.CreateAsync(postgres, "berth_auditlog");
-        using var data = new TempDirectory("berth-auditlog-insert-pg");
-        await using var server = await BerthHosts.StartSecuredServerAsync(data.Path,
-            "--AuditLog:DatabaseProvider", "postgres", "--AuditLog:ConnectionString", database.ConnectionString);
-        await RecordAndCheckAsync(server);
+        await using var onPostgres = await AuditLogOnPostgres.StartAsync("berth-auditlog-insert-pg");
+        await RecordAndCheckAsync(onPostgres.Server);
     }
 
     private static async Task RecordAndCheckAsync(RunningApp server)

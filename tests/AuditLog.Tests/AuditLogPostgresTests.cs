@@ -18,11 +18,8 @@ public sealed class AuditLogPostgresTests
     [SkippableFact]
     public async Task Racing_deliveries_and_redeliveries_record_each_event_once()
     {
-        var postgres = RequiredServer.Postgres();
-        await using var database = await TemporaryPostgresDatabase.CreateAsync(postgres, "berth_auditlog");
-        using var data = new TempDirectory("berth-auditlog-pg");
-        await using var server = await BerthHosts.StartSecuredServerAsync(data.Path,
-            "--AuditLog:DatabaseProvider", "postgres", "--AuditLog:ConnectionString", database.ConnectionString);
+        await using var onPostgres = await AuditLogOnPostgres.StartAsync("berth-auditlog-pg");
+        var server = onPostgres.Server;
         var bus = server.App.Services.GetRequiredService<InProcessEventBus>();
         var actor = new EventActor("racer", "user", "192.0.2.1", "test");
         var events = Enumerable.Range(0, 200).Select(i => new TagCreated($"race/app{i % 5}", $"t{i}", "sha256:" + new string('e', 64)) { Actor = actor }).ToList();

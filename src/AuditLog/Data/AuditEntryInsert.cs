@@ -38,7 +38,7 @@ internal static class AuditEntryInsert
     /// Neither an upsert clause nor <c>RETURNING</c> (which SQLite runs as a trigger) nor
     /// several rows: any of them makes SQLite copy every page the statement touches to a
     /// statement journal first, so that it could undo the statement alone. For a row and
-    /// its six index entries that is tens of kilobytes a row, written to a temporary file.
+    /// its index entries that is tens of kilobytes a row, written to a temporary file.
     /// A row statement binds few parameters, too: SQLite finds each by name.
     /// SQLite runs one statement at a time on the connection: synchronous calls are the fast path.
     /// </summary>

@@ -88,7 +88,8 @@ namespace Berth.AuditLog.Data.Migrations.Postgres
 
                     b.HasIndex("OccurredAt");
 
-                    b.HasIndex("Kind", "Id");
+                    b.HasIndex("Kind", "Id")
+                        .HasFilter("\"Kind\" <> 'pull_repo'");
 
                     b.HasIndex("Namespace", "Id");
 

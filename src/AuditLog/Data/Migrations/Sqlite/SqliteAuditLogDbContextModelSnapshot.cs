@@ -81,7 +81,8 @@ namespace Berth.AuditLog.Data.Migrations.Sqlite
 
                     b.HasIndex("OccurredAt");
 
-                    b.HasIndex("Kind", "Id");
+                    b.HasIndex("Kind", "Id")
+                        .HasFilter("\"Kind\" <> 'pull_repo'");
 
                     b.HasIndex("Namespace", "Id");
 
