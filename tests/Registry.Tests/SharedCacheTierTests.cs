@@ -143,53 +143,6 @@ public sealed class SharedCacheTierTests
     }
 
     [SkippableFact]
-    public async Task A_blob_link_one_instance_committed_is_read_by_the_other_until_a_removal_refuses_and_drops_it()
-    {
-        await using var redis = await RedisServer.StartAsync();
-        using var firstTier = await TrustedTierAsync(redis);
-        using var secondTier = await TrustedTierAsync(redis);
-        var first = new RegistryCache(new MemoryCache(new MemoryCacheOptions { SizeLimit = 1 << 20 }), firstTier);
-        var second = new RegistryCache(new MemoryCache(new MemoryCacheOptions { SizeLimit = 1 << 20 }), secondTier);
-        var digest = "sha256:" + new string('a', 64);
-        var linkedAt = new DateTime(2026, 11, 30, 5, 0, 0, DateTimeKind.Utc);
-
-        // The first instance commits an upload: version first, share after the write.
-        var prepared = await first.PrepareBlobLinkShareAsync(7, digest);
-        first.ShareBlobLink(new SharedBlobLink(7, digest, 1234, linkedAt), prepared);
-        await firstTier.ReadAsync("other");
-        var (link, _) = await second.ReadSharedBlobLinkAsync(7, digest);
-        Assert.Equal(new SharedBlobLink(7, digest, 1234, linkedAt), link);
-        // Another repository's link to the same blob is a different key.
-        Assert.Null((await second.ReadSharedBlobLinkAsync(8, digest)).Link);
-
-        // A share prepared before a removal committed is refused, and the removal drops the copy.
-        var stale = await first.PrepareBlobLinkShareAsync(7, digest);
-        second.RemoveBlob(7, digest);
-        await secondTier.ReadAsync("other");
-        Assert.Null((await first.ReadSharedBlobLinkAsync(7, digest)).Link);
-        first.ShareBlobLink(new SharedBlobLink(7, digest, 1234, linkedAt), stale);
-        await firstTier.ReadAsync("other");
-        Assert.Null((await second.ReadSharedBlobLinkAsync(7, digest)).Link);
-    }
-
-    [SkippableFact]
-    public async Task A_planted_blob_link_for_another_repository_or_blob_is_a_miss()
-    {
-        await using var redis = await RedisServer.StartAsync();
-        using var tier = await TrustedTierAsync(redis);
-        var cache = new RegistryCache(new MemoryCache(new MemoryCacheOptions { SizeLimit = 1 << 20 }), tier);
-        var digest = "sha256:" + new string('d', 64);
-        var other = "sha256:" + new string('e', 64);
-        var key = $"b\n3\n{digest}";
-        tier.Store(key, SharedCacheCodec.EncodeBlobLink(new SharedBlobLink(4, digest, 10, DateTime.UtcNow)), await tier.ReadAsync(key));
-        Assert.Null((await cache.ReadSharedBlobLinkAsync(3, digest)).Link);
-        tier.Store(key, SharedCacheCodec.EncodeBlobLink(new SharedBlobLink(3, other, 10, DateTime.UtcNow)), await tier.ReadAsync(key));
-        Assert.Null((await cache.ReadSharedBlobLinkAsync(3, digest)).Link);
-        tier.Store(key, SharedCacheCodec.EncodeBlobLink(new SharedBlobLink(3, digest, 10, DateTime.UtcNow)), await tier.ReadAsync(key));
-        Assert.Equal(10, (await cache.ReadSharedBlobLinkAsync(3, digest)).Link?.Size);
-    }
-
-    [SkippableFact]
     public async Task A_planted_or_mismatched_shared_manifest_is_a_miss_not_an_answer()
     {
         await using var redis = await RedisServer.StartAsync();
@@ -247,7 +200,7 @@ public sealed class SharedCacheTierTests
     }
 
     [Fact]
-    public void Shared_manifests_tag_lists_and_blob_links_round_trip_and_damaged_copies_are_misses()
+    public void Shared_manifests_and_tag_lists_round_trip_and_damaged_copies_are_misses()
     {
         var view = new ManifestView(1, 2, "sha256:" + new string('b', 64), "application/vnd.oci.image.index.v1+json",
             Encoding.UTF8.GetBytes("{\"schemaVersion\":2}"), "sha256:" + new string('c', 64), new DateTime(2026, 11, 29, 5, 0, 0, DateTimeKind.Utc));
@@ -268,14 +221,6 @@ public sealed class SharedCacheTierTests
         Assert.Null(SharedCacheCodec.DecodeManifest([]));
         Assert.Null(SharedCacheCodec.DecodeTagList([1, 0xff, 0xff, 0xff, 0x7f]));
         Assert.Null(SharedCacheCodec.DecodeTagList([1, 2, 0, 0, 0, 3, (byte)'a']));
-
-        var link = new SharedBlobLink(6, "sha256:" + new string('f', 64), 4096, new DateTime(2026, 11, 30, 5, 0, 0, DateTimeKind.Utc));
-        var linkBytes = SharedCacheCodec.EncodeBlobLink(link);
-        Assert.Equal(link, SharedCacheCodec.DecodeBlobLink(linkBytes));
-        Assert.Null(SharedCacheCodec.DecodeBlobLink(linkBytes[..^1]));
-        Assert.Null(SharedCacheCodec.DecodeBlobLink([.. linkBytes, 0]));
-        Assert.Null(SharedCacheCodec.DecodeBlobLink([2, .. linkBytes[1..]]));
-        Assert.Null(SharedCacheCodec.DecodeBlobLink(SharedCacheCodec.EncodeBlobLink(link with { Size = -1 })));
     }
 
     /// <summary>Puts a copy in the shared tier as an instance would after reading the database.</summary>

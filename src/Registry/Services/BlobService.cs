@@ -31,14 +31,6 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
         if (cache.GetBlobSize(repositoryId, key) is { } cached) return cached;
         var stamp = cache.BlobStamp(repositoryId, key);
         var now = registryDb.Now();
-        // Another instance may have linked it a moment ago (the push went there): its
-        // shared copy is one Redis round trip, the database a query.
-        var (shared, read) = await cache.ReadSharedBlobLinkAsync(repositoryId, key);
-        if (shared is not null && shared.LinkedAt >= now - _renewLinksAfter)
-        {
-            cache.SetBlobSize(repositoryId, key, shared.Size, stamp, _renewLinksAfter);
-            return shared.Size;
-        }
         await using (var db = registryDb.Open())
         {
             var found = await (from link in db.RepositoryBlobs.AsNoTracking()
@@ -49,7 +41,6 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
             if (found.LinkedAt >= now - _renewLinksAfter)
             {
                 cache.SetBlobSize(repositoryId, key, found.Size, stamp, _renewLinksAfter);
-                cache.ShareBlobLink(new SharedBlobLink(repositoryId, key, found.Size, found.LinkedAt), read);
                 return found.Size;
             }
         }
@@ -62,11 +53,7 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
         if (renewed == 0) return null;
         await using var reread = registryDb.Open();
         var size = await reread.Blobs.AsNoTracking().Where(b => b.Digest == key).Select(b => (long?)b.Size).FirstOrDefaultAsync(cancellationToken);
-        if (size is { } present)
-        {
-            cache.SetBlobSize(repositoryId, key, present, stamp, _renewLinksAfter);
-            cache.ShareBlobLink(new SharedBlobLink(repositoryId, key, present, now), read);
-        }
+        if (size is { } present) cache.SetBlobSize(repositoryId, key, present, stamp, _renewLinksAfter);
         return size;
     }
 
@@ -93,8 +80,6 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
         var actor = actors.Current();
         var now = registryDb.Now();
         var stamp = cache.BlobStamp(repositoryId, key);
-        // Asked now, answered while the write runs: the version to share the new link with.
-        var sharing = cache.PrepareBlobLinkShareAsync(repositoryId, key).AsTask();
         // A repository's id never names another repository, so its cached name serves the event.
         var repository = await repositories.NameOfAsync(repositoryId, cancellationToken);
         await registryDb.WriteAsync(async db =>
@@ -111,8 +96,6 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
         }, cancellationToken);
         registryDb.Outbox.Wake();
         cache.SetBlobSize(repositoryId, key, size, stamp, _renewLinksAfter);
-        // The pull that follows a push often reaches another instance.
-        cache.ShareBlobLink(new SharedBlobLink(repositoryId, key, size, now), await sharing);
     }
 
     /// <summary>Links the blob, or renews an existing link: either way garbage collection leaves it for a grace period.</summary>

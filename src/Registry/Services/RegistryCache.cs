@@ -5,9 +5,6 @@ namespace Berth.Registry.Services;
 /// <summary>A manifest ready to serve: everything a GET or HEAD needs, no database round trip.</summary>
 public sealed record ManifestView(long Id, long RepositoryId, string Digest, string MediaType, byte[] Content, string? SubjectDigest, DateTime PushedAt);
 
-/// <summary>A repository's link to a blob as instances share it: enough to answer a pull, and when the link was last renewed.</summary>
-public sealed record SharedBlobLink(long RepositoryId, string Digest, long Size, DateTime LinkedAt);
-
 /// <summary>
 /// The hot-path cache: manifests by (repository, tag or digest), blob links by
 /// (repository, digest) and each repository's sorted list of live tags. Every write that changes what a key resolves to removes
@@ -21,9 +18,9 @@ public sealed record SharedBlobLink(long RepositoryId, string Digest, long Size,
 /// stripe moved on in the meantime is dropped again.
 /// Several instances keep each other's copies honest through <see cref="ISharedCacheTier"/>:
 /// a removal is announced to the others, and while announcements may be missed
-/// nothing is answered from (or put into) the cache. Manifests, tag lists and blob
-/// links are also shared: a miss here asks the shared tier (one Redis round trip)
-/// before the database, and what the database answered is offered to the tier.
+/// nothing is answered from (or put into) the cache. Manifests and tag lists are
+/// also shared: a miss here asks the shared tier (one Redis round trip) before
+/// the database, and what the database answered is offered to the tier.
 /// </summary>
 public sealed class RegistryCache
 {
@@ -104,31 +101,6 @@ public sealed class RegistryCache
     /// </summary>
     public void SetBlobSize(long repositoryId, string digest, long size, long stamp, TimeSpan lifetime) =>
         Fill(BlobKey(repositoryId, digest), size, 128, stamp, lifetime);
-
-    /// <summary>
-    /// Before writing a link: the version to pass to <see cref="ShareBlobLink"/> once
-    /// the write commits. Taken before the write, so a removal that commits in
-    /// between bumps it and the share is refused.
-    /// </summary>
-    public ValueTask<SharedRead> PrepareBlobLinkShareAsync(long repositoryId, string digest) => _tier.ReadAsync(BlobKey(repositoryId, digest));
-
-    /// <summary>
-    /// After a miss here: the link another instance shared (null if none, or if the copy
-    /// is not this repository's link to this blob), and the version to share what
-    /// the database says with. The caller decides whether the link is fresh enough to serve.
-    /// </summary>
-    public async ValueTask<(SharedBlobLink? Link, SharedRead Read)> ReadSharedBlobLinkAsync(long repositoryId, string digest)
-    {
-        var read = await _tier.ReadAsync(BlobKey(repositoryId, digest));
-        var link = read.Value is null ? null : SharedCacheCodec.DecodeBlobLink(read.Value);
-        return (link is not null && link.RepositoryId == repositoryId && link.Digest == digest ? link : null, read);
-    }
-
-    /// <summary>Offers the link to the other instances; kept only if <paramref name="read"/>'s version is still current.</summary>
-    public void ShareBlobLink(SharedBlobLink link, SharedRead read)
-    {
-        if (read.Version is not null) _tier.Store(BlobKey(link.RepositoryId, link.Digest), SharedCacheCodec.EncodeBlobLink(link), read);
-    }
 
     public void RemoveBlob(long repositoryId, string digest) => Invalidate(BlobKey(repositoryId, digest));
 

@@ -9,7 +9,6 @@ public static class SharedCacheCodec
 {
     private const byte ManifestFormat = 1;
     private const byte TagListFormat = 1;
-    private const byte BlobLinkFormat = 1;
 
     public static byte[] EncodeManifest(ManifestView view)
     {
@@ -76,35 +75,6 @@ public static class SharedCacheCodec
             var tags = new string[count];
             for (var i = 0; i < tags.Length; i++) tags[i] = reader.ReadString();
             return tags;
-        }
-        catch (Exception e) when (e is EndOfStreamException or IOException or ArgumentException)
-        {
-            return null;
-        }
-    }
-
-    public static byte[] EncodeBlobLink(SharedBlobLink link)
-    {
-        using var buffer = new MemoryStream(128);
-        using (var writer = new BinaryWriter(buffer))
-        {
-            writer.Write(BlobLinkFormat);
-            writer.Write(link.RepositoryId);
-            writer.Write(link.Digest);
-            writer.Write(link.Size);
-            writer.Write(link.LinkedAt.Ticks);
-        }
-        return buffer.ToArray();
-    }
-
-    public static SharedBlobLink? DecodeBlobLink(byte[] bytes)
-    {
-        try
-        {
-            using var reader = new BinaryReader(new MemoryStream(bytes, writable: false));
-            if (reader.ReadByte() != BlobLinkFormat) return null;
-            var link = new SharedBlobLink(reader.ReadInt64(), reader.ReadString(), reader.ReadInt64(), new DateTime(reader.ReadInt64(), DateTimeKind.Utc));
-            return link.Size < 0 || reader.BaseStream.Position != bytes.Length ? null : link;
         }
         catch (Exception e) when (e is EndOfStreamException or IOException or ArgumentException)
         {
