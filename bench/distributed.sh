@@ -47,6 +47,7 @@ bus=(--Bus:Transport rabbitmq --Bus:RabbitMqUrl "amqp://guest:guest@127.0.0.1:$r
 
 echo "== starting the standalone and the distributed topology" >&2
 start_stack standalone "$standalone_server" "$standalone_gateway" --Auth:InitialAdminPassword "$admin_password"
+standalone_processes="${pids[*]: -2}"
 
 start_server auth "$auth_port" --services auth --Auth:DataDirectory "$work/auth-data" --Auth:InitialAdminPassword "$admin_password" \
   --Auth:DatabaseProvider postgres --Auth:ConnectionString "$pg;Database=berth_auth" "${bus[@]}"
@@ -60,6 +61,8 @@ start_gateway distributed "$gateway_port" \
   --ReverseProxy:Clusters:registry:Destinations:second:Address "http://127.0.0.1:$registry_b" \
   --ReverseProxy:Clusters:auth:Destinations:server:Address "http://127.0.0.1:$auth_port" \
   --Gateway:BlobHandoffRoot "$work/shared-storage"
+# Redis, RabbitMQ, Auth, both registries, the Gateway and PostgreSQL (with their children).
+distributed_processes="${pids[*]:0:2} ${pids[*]: -4} $(head -1 "$work/pg/postmaster.pid")"
 
 standalone="standalone=http://127.0.0.1:$standalone_gateway" distributed="distributed=http://127.0.0.1:$gateway_port"
 targets=("$standalone" "$distributed")
@@ -69,11 +72,54 @@ results="$out/distributed.jsonl"
 # at idle priority after a burst, page-cache writeback) is done: measured back to back,
 # 1 MiB pushes ran at 0.72x when the standalone went first and 0.97x when it went second.
 settle() { sync; sleep "${SETTLE_BETWEEN:-3}"; }
+
+# CPU seconds (user and system) the given processes and all their descendants have used.
+cpu_seconds() {
+  python3 - "$@" <<'PY'
+import os, sys
+parent, used = {}, {}
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        continue
+    parent[int(pid)], used[int(pid)] = int(fields[1]), int(fields[11]) + int(fields[12])
+roots = {int(p) for p in sys.argv[1:]}
+def belongs(pid):
+    while pid > 1:
+        if pid in roots:
+            return True
+        pid = parent.get(pid, 0)
+    return False
+print(sum(ticks for pid, ticks in used.items() if belongs(pid)) / os.sysconf("SC_CLK_TCK"))
+PY
+}
+
+# Each run's JSON lines get the CPU its topology used per request over the whole run
+# (a blob round's push and pull together): throughput drifts with the machine's speed,
+# CPU per request much less, so it says whether a gap is work or waiting.
 run() {
+  local status
   for target in "${targets[@]}"; do
     settle
     echo "== regbench $target $*" >&2
-    "$work/regbench" -url "$target" -user admin -pass "$admin_password" -repo admin/bench -json "$@" >>"$results"
+    local processes=$standalone_processes
+    [ "$target" = "$distributed" ] && processes=$distributed_processes
+    local before after
+    before=$(cpu_seconds $processes)
+    status=0
+    "$work/regbench" -url "$target" -user admin -pass "$admin_password" -repo admin/bench -json "$@" >"$work/run.jsonl" || status=$?
+    after=$(cpu_seconds $processes)
+    python3 - "$work/run.jsonl" "$before" "$after" >>"$results" <<'PY'
+import json, sys
+lines = [json.loads(line) for line in open(sys.argv[1]) if line.startswith("{")]
+requests = sum(r["requests"] for r in lines)
+for r in lines:
+    if requests:
+        r["run_cpu_us_per_request"] = round((float(sys.argv[3]) - float(sys.argv[2])) * 1e6 / requests, 1)
+    print(json.dumps(r))
+PY
+    [ "$status" = 0 ] || return "$status"
   done
 }
 
@@ -110,15 +156,27 @@ done
 python3 - "$results" <<'PY'
 import collections, json, statistics, sys
 figures = collections.defaultdict(lambda: collections.defaultdict(list))
+cpu = collections.defaultdict(lambda: collections.defaultdict(list))
 for line in open(sys.argv[1]):
     if line.startswith("{"):
         r = json.loads(line)
         blob = r["scenario"].endswith("-blobs")
         figures[(r["scenario"], r.get("params", ""), "MB/s" if blob else "requests/s")][r["target"]].append(r["mbps"] if blob else r["rps"])
+        # A blob round's pull line carries the same run figure as its push line.
+        if "run_cpu_us_per_request" in r and r["scenario"] != "pull-blobs":
+            name = "push and pull" if blob else r["scenario"]
+            cpu[(name, r.get("params", ""), "")][r["target"]].append(r["run_cpu_us_per_request"])
 print("\ndistributed / standalone by round (target: manifest GET and HEAD at least 1.0, blobs at least 0.9):")
 for (scenario, params, unit), by_target in figures.items():
     ratios = [d / s for d, s in zip(by_target["distributed"], by_target["standalone"]) if s]
     if ratios:
         print(f"  {scenario} {params} ({unit}): " + ", ".join(f"{x:.2f}" for x in ratios) + f"; median {statistics.median(ratios):.2f}")
+print("\nCPU per request over each run (all of a topology's processes; a blob round's push and pull together), distributed / standalone:")
+for (scenario, params, unit), by_target in cpu.items():
+    ratios = [d / s for d, s in zip(by_target["distributed"], by_target["standalone"]) if s]
+    if ratios:
+        medians = {t: statistics.median(v) for t, v in by_target.items()}
+        print(f"  {scenario} {params}: " + ", ".join(f"{x:.2f}" for x in ratios) + f"; median {statistics.median(ratios):.2f}"
+              + f" (standalone {medians['standalone']:.0f} us, distributed {medians['distributed']:.0f} us)")
 PY
 print_results "$results"
