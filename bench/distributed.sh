@@ -165,14 +165,14 @@ for line in open(sys.argv[1]):
         # A blob round's pull line carries the same run figure as its push line.
         if "run_cpu_us_per_request" in r and r["scenario"] != "pull-blobs":
             name = "push and pull" if blob else r["scenario"]
-            cpu[(name, r.get("params", ""), "")][r["target"]].append(r["run_cpu_us_per_request"])
+            cpu[(name, r.get("params", ""))][r["target"]].append(r["run_cpu_us_per_request"])
 print("\ndistributed / standalone by round (target: manifest GET and HEAD at least 1.0, blobs at least 0.9):")
 for (scenario, params, unit), by_target in figures.items():
     ratios = [d / s for d, s in zip(by_target["distributed"], by_target["standalone"]) if s]
     if ratios:
         print(f"  {scenario} {params} ({unit}): " + ", ".join(f"{x:.2f}" for x in ratios) + f"; median {statistics.median(ratios):.2f}")
 print("\nCPU per request over each run (all of a topology's processes; a blob round's push and pull together), distributed / standalone:")
-for (scenario, params, unit), by_target in cpu.items():
+for (scenario, params), by_target in cpu.items():
     ratios = [d / s for d, s in zip(by_target["distributed"], by_target["standalone"]) if s]
     if ratios:
         medians = {t: statistics.median(v) for t, v in by_target.items()}
