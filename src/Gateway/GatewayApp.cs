@@ -29,7 +29,10 @@ public static class GatewayApp
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddTransforms<BlobHandoff>()
+            .AddTransforms<UploadAffinity>()
             .AddServiceDiscoveryDestinationResolver();
+
+        builder.Services.AddSingleton<Yarp.ReverseProxy.LoadBalancing.ILoadBalancingPolicy, UploadAffinityPolicy>();
 
         var app = builder.Build();
         RouteBodyLimits.Validate(app.Services.GetRequiredService<IProxyConfigProvider>().GetConfig().Routes);

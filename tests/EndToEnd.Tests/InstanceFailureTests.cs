@@ -17,16 +17,9 @@ public sealed class InstanceFailureTests
     [SkippableFact]
     public async Task Killing_one_instance_under_load_leaves_the_other_serving_everything()
     {
-        var postgres = RequiredServer.Postgres();
-        await using var database = await TemporaryPostgresDatabase.CreateAsync(postgres);
-        using var data = new TempDirectory("berth-failover");
-        string[] shared = ["--services", "registry", "--Registry:DatabaseProvider", "postgres", "--Registry:ConnectionString", database.ConnectionString,
-            "--Registry:StorageDirectory", Path.Combine(data.Path, "storage")];
-        using var doomed = await ServerProcess.StartAsync(Path.Combine(data.Path, "a"), shared);
-        using var survivor = await ServerProcess.StartAsync(Path.Combine(data.Path, "b"), shared);
-        await using var gateway = await BerthHosts.StartGatewayAsync(doomed.BaseAddress,
-            "--ReverseProxy:Clusters:registry:Destinations:second:Address", survivor.BaseAddress.ToString());
-        using var viaGateway = gateway.CreateClient();
+        await using var instances = await TwoRegistryInstances.StartAsync("berth-failover");
+        var (doomed, survivor) = (instances.First, instances.Second);
+        using var viaGateway = instances.Gateway.CreateClient();
         using var direct = survivor.CreateClient();
 
         var images = new List<(string Tag, string Digest, string Layer, byte[] LayerBytes)>();

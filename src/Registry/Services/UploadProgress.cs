@@ -8,11 +8,16 @@ namespace Berth.Registry.Services;
 /// The running sha256 of each upload in progress, so a chunked upload is hashed
 /// once, as it arrives, and not read back at the end. After a restart (or when a
 /// chunk landed on another instance) the offset no longer matches the staged
-/// size and the hash is rebuilt from the staged bytes.
+/// size and the hash is rebuilt from the staged bytes. Each entry also remembers
+/// which repository's session it is once this instance started or confirmed it,
+/// so later requests of the upload skip the database look-up.
 /// </summary>
 public sealed class UploadProgress
 {
     private readonly ConcurrentDictionary<Guid, Entry> _entries = new();
+
+    /// <summary>The upload's entry if this instance has one, without making or touching it.</summary>
+    public Entry? Find(Guid uploadId) => _entries.TryGetValue(uploadId, out var entry) ? entry : null;
 
     public Entry Get(Guid uploadId)
     {
@@ -83,6 +88,14 @@ public sealed class UploadProgress
         public IncrementalHash Hasher { get; private set; } = Digest.CreateHasher(Digest.Sha256);
         public long HashedBytes { get; set; }
         public long LastUsed { get; set; } = Environment.TickCount64;
+
+        /// <summary>
+        /// The repository whose session this upload is, once this instance started it or
+        /// found its row; null until then. It outlives the session only until the staged
+        /// bytes go, which the store reports: a session ended by another instance is
+        /// unknown here from then on too.
+        /// </summary>
+        public long? RepositoryId { get; set; }
 
         public void Reset()
         {

@@ -21,6 +21,7 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
         await store.CreateUploadAsync(id, cancellationToken);
         var now = registryDb.Now();
         await registryDb.SaveAsync(db => db.UploadSessions.Add(new UploadSessionRow { Id = id, RepositoryId = repositoryId, StartedAt = now }), cancellationToken);
+        progress.Get(id).RepositoryId = repositoryId;
         return id;
     }
 
@@ -190,14 +191,25 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
         await EnsureSessionAsync(repositoryId, uploadId, cancellationToken);
         using var lease = await progress.AcquireAsync(uploadId, cancellationToken);
         lease.Finish();
+        // Staged bytes that are gone mean the upload ended already (perhaps through another instance).
+        var staged = await store.GetUploadSizeAsync(uploadId, cancellationToken) is not null;
         await DiscardAsync(uploadId, hasSession: true);
+        if (!staged) throw UnknownUpload(uploadId);
     }
 
+    /// <summary>
+    /// BLOB_UPLOAD_UNKNOWN unless the upload is a session of this repository. A session
+    /// this instance started or already found needs no database look-up (the Gateway
+    /// keeps an upload's requests on the instance that started it); whether it is still
+    /// in progress is then the store's to say, since a session ends with its staged bytes.
+    /// </summary>
     private async Task EnsureSessionAsync(long repositoryId, Guid uploadId, CancellationToken cancellationToken)
     {
+        if (progress.Find(uploadId)?.RepositoryId == repositoryId) return;
         await using var db = registryDb.Open();
         var exists = await db.UploadSessions.AsNoTracking().AnyAsync(u => u.Id == uploadId && u.RepositoryId == repositoryId, cancellationToken);
         if (!exists) throw UnknownUpload(uploadId);
+        progress.Get(uploadId).RepositoryId = repositoryId;
     }
 
     private static RegistryException UnknownUpload(Guid uploadId) =>
