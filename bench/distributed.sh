@@ -6,7 +6,7 @@
 # its Gateway. The same regbench load (logging in at /v2/auth) goes through both
 # Gateways; JSON lines in bench/out/distributed.jsonl.
 #
-# Usage: bench/distributed.sh [quick]   (DURATION, ROUNDS, REGBENCH_DIR as for run.sh; WARMUP_ROUNDS, default 2)
+# Usage: bench/distributed.sh [quick]   (DURATION, ROUNDS, REGBENCH_DIR as for run.sh; WARMUP_ROUNDS, default 5)
 # Needs golang-go, postgresql, redis-server and rabbitmq-server installed.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -130,7 +130,9 @@ PY
 # Each registry instance sees half the traffic, so it needs more of it: in the first
 # 512 pushes of 1 MiB after a short warm-up, the registries' compiler threads took a
 # fifth of the CPU (perf) and the distributed push ran at 0.59x of standalone; in the
-# second and third 512, at 0.84x.
+# second and third 512, at 0.84x. After three short warm-up runs of manifest GET, the
+# compiler threads still took 8.8%, 6.5%, 3.5% and 2.3% of the machine in four more
+# 8 s runs on the distributed topology (perf), so five rounds are the default.
 round() { # runner
   "$1" -scenario manifest-get -duration "${duration}s" -c 32 || true
   "$1" -scenario manifest-head -duration "${duration}s" -c 32 || true
@@ -138,7 +140,7 @@ round() { # runner
   "$1" -scenario push-blobs,pull-blobs -blobs 256 -blob-size 1MiB -c 8 || true
 }
 warm() { "$work/regbench" -url "$standalone,$distributed" -user admin -pass "$admin_password" -repo "admin/warmup-$RANDOM" "$@" >/dev/null 2>&1; }
-for warmup_round in $(seq 1 "${WARMUP_ROUNDS:-2}"); do
+for warmup_round in $(seq 1 "${WARMUP_ROUNDS:-5}"); do
   echo "== warm-up round $warmup_round (not recorded)" >&2
   round warm
 done
