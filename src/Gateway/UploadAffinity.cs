@@ -51,7 +51,8 @@ public sealed class UploadAffinity : ITransformProvider
     private static ValueTask NameInstanceAsync(ResponseTransformContext context)
     {
         var response = context.HttpContext.Response;
-        if (response.StatusCode != StatusCodes.Status202Accepted) return ValueTask.CompletedTask;
+        // 202: an upload started or a chunk taken; 204: an upload's status. A finished upload's 201 names the blob.
+        if (response.StatusCode is not (StatusCodes.Status202Accepted or StatusCodes.Status204NoContent)) return ValueTask.CompletedTask;
         var proxy = context.HttpContext.GetReverseProxyFeature();
         if (proxy.ProxiedDestination is not { } destination || proxy.AllDestinations.Count < 2) return ValueTask.CompletedTask;
         if (response.Headers.Location.ToString() is not { Length: > 0 } location || !location.Contains(UploadsSegment, StringComparison.Ordinal))

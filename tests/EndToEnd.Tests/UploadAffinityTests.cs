@@ -32,6 +32,11 @@ public sealed class UploadAffinityTests
             Assert.Equal(instance, InstanceOf(location));
             location = await PatchAsync(viaGateway, location, blob[20_000..], 20_000);
             Assert.Equal(instance, InstanceOf(location));
+            using (var status = await viaGateway.GetAsync(location))
+            {
+                Assert.Equal(HttpStatusCode.NoContent, status.StatusCode);
+                Assert.Equal(instance, InstanceOf(status.Headers.Location!.ToString()));
+            }
             using var put = await viaGateway.PutAsync(WithDigest(location, blob), new ByteArrayContent([]));
             Assert.Equal(HttpStatusCode.Created, put.StatusCode);
             Assert.Equal(blob, await viaGateway.GetByteArrayAsync($"/v2/affinity/app/blobs/{ImagePushes.Sha256(blob)}"));
