@@ -28,8 +28,9 @@ public sealed class UploadAffinity : ITransformProvider
     private static readonly ConcurrentDictionary<string, string> Tokens = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// How a URL names a destination: a short hash of its id, since a resolved id carries
-    /// the instance's address, which is no business of the client's.
+    /// How a URL names a destination: a short hash of its id rather than the id, which once
+    /// resolved carries the instance's address. Not a secret: naming an instance only
+    /// chooses which healthy instance serves an upload's request.
     /// </summary>
     public static string TokenOf(DestinationState destination) =>
         Tokens.GetOrAdd(destination.DestinationId, id => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(id)))[..16]);
@@ -47,6 +48,9 @@ public sealed class UploadAffinity : ITransformProvider
         if (context.Route.Metadata?.TryGetValue(MetadataKey, out var value) != true || value != "true") return;
         context.AddResponseTransform(NameInstanceAsync);
     }
+
+    /// <summary>Whether <paramref name="path"/> is an upload's (/v2/&lt;name&gt;/blobs/uploads/&lt;id&gt;): only those follow a named instance.</summary>
+    public static bool IsUploadPath(PathString path) => path.Value?.Contains(UploadsSegment, StringComparison.Ordinal) == true;
 
     private static ValueTask NameInstanceAsync(ResponseTransformContext context)
     {

@@ -4,7 +4,7 @@ using Yarp.ReverseProxy.Model;
 namespace Berth.Gateway;
 
 /// <summary>
-/// Load balancing for the registry cluster: a request whose URL names an instance
+/// Load balancing for the registry cluster: a request for an upload whose URL names an instance
 /// (<see cref="UploadAffinity"/>) goes to that instance if it is among the available
 /// (healthy) destinations; every other request, and one whose instance is down or
 /// unknown, goes to the less busy of two picked at random (as YARP's default
@@ -20,7 +20,8 @@ public sealed class UploadAffinityPolicy : ILoadBalancingPolicy
 
     public DestinationState? PickDestination(HttpContext context, ClusterState cluster, IReadOnlyList<DestinationState> availableDestinations)
     {
-        if (availableDestinations.Count > 1 && context.Request.Query.TryGetValue(UploadAffinity.QueryParameter, out var named))
+        if (availableDestinations.Count > 1 && UploadAffinity.IsUploadPath(context.Request.Path)
+            && context.Request.Query.TryGetValue(UploadAffinity.QueryParameter, out var named))
         {
             foreach (var destination in availableDestinations)
                 if (string.Equals(UploadAffinity.TokenOf(destination), named.ToString(), StringComparison.Ordinal)) return destination;

@@ -53,10 +53,28 @@ public sealed class TwoRegistryInstances : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Gateway.DisposeAsync();
-        First.Dispose();
-        Second.Dispose();
-        await _database.DisposeAsync();
-        _data.Dispose();
+        try
+        {
+            await Gateway.DisposeAsync();
+        }
+        finally
+        {
+            try
+            {
+                First.Dispose();
+                Second.Dispose();
+            }
+            finally
+            {
+                try
+                {
+                    await _database.DisposeAsync();
+                }
+                finally
+                {
+                    _data.Dispose();
+                }
+            }
+        }
     }
 }

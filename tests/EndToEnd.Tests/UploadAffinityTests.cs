@@ -71,6 +71,7 @@ public sealed class UploadAffinityTests
         Assert.Equal(blobOfTwo, await toFirst.GetByteArrayAsync($"/v2/affinity/app/blobs/{ImagePushes.Sha256(blobOfTwo)}"));
 
         // A session of one repository is not another's, whichever instance started it.
+        await StartAsync(toFirst, "affinity/other");
         var elsewhere = new Uri(await StartAsync(toFirst, "affinity/app")).AbsolutePath;
         await AssertUnknownAsync(await toFirst.PatchAsync(elsewhere.Replace("affinity/app", "affinity/other"), Chunk([1], 0)));
     }

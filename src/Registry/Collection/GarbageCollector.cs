@@ -315,8 +315,10 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
         if (request.DryRun) return;
         foreach (var batch in stale.Chunk(BatchSize))
         {
-            await registryDb.WriteAsync(write => write.UploadSessions.Where(u => batch.Contains(u.Id)).ExecuteDeleteAsync(cancellationToken), cancellationToken);
+            // Bytes first: a session ends with its staged bytes (an instance that started one asks
+            // only the store whether it goes on), and a row left by a crash here is stale next time.
             foreach (var id in batch) await store.DeleteUploadAsync(id, cancellationToken);
+            await registryDb.WriteAsync(write => write.UploadSessions.Where(u => batch.Contains(u.Id)).ExecuteDeleteAsync(cancellationToken), cancellationToken);
         }
         foreach (var id in sessionless) await store.DeleteUploadAsync(id, cancellationToken);
     }

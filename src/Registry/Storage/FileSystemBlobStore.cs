@@ -172,17 +172,19 @@ public sealed class FileSystemBlobStore : IBlobStore
 
     public async ValueTask<long> AppendUploadAsync(Guid uploadId, Stream source, IncrementalHash? hasher, long? maxBytes, CancellationToken cancellationToken)
     {
-        var path = UploadPath(uploadId);
-        if (!File.Exists(path)) throw new FileNotFoundException("upload not found", path);
-        await using var file = new FileStream(path, new FileStreamOptions
+        // Open, not Append: an upload that ended (committed, cancelled or collected, perhaps by
+        // another instance) after the caller looked must fail here rather than start over as a
+        // new file holding only this chunk, which a running hash of earlier chunks would then
+        // be taken to describe.
+        await using var file = new FileStream(UploadPath(uploadId), new FileStreamOptions
         {
-            Mode = FileMode.Append,
+            Mode = FileMode.Open,
             Access = FileAccess.Write,
             Share = FileShare.Read,
             BufferSize = 0,
             Options = FileOptions.Asynchronous,
         });
-        var start = file.Length;
+        var start = file.Seek(0, SeekOrigin.End);
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         try
         {
