@@ -92,7 +92,7 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
                 + (endsSession ? EndSessionSql : "")
                 + OutboxModel.PublishSql(new BlobUploaded(repository, key, size) { Actor = actor }, parameters);
             await db.Database.ExecuteSqlRawAsync(sql, parameters, cancellationToken);
-            await store.CommitUploadAsync(uploadId, digest, cancellationToken);
+            await store.CommitUploadAsync(uploadId, digest, size, cancellationToken);
         }, cancellationToken);
         registryDb.Outbox.Wake();
         cache.SetBlobSize(repositoryId, key, size, stamp, _renewLinksAfter);

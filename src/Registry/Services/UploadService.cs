@@ -61,7 +61,7 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
         if (entry.HashedBytes != size) await RehashAsync(uploadId, entry, cancellationToken);
         try
         {
-            var newSize = await store.AppendUploadAsync(uploadId, body, entry.Hasher, limit, cancellationToken);
+            var newSize = await store.AppendUploadAsync(uploadId, body, entry.Hasher, limit, cancellationToken, expectedStart: entry.HashedBytes);
             entry.HashedBytes = newSize;
             return newSize;
         }

@@ -170,28 +170,19 @@ public sealed class FileSystemBlobStore : IBlobStore
         return ValueTask.FromResult(info.Exists ? info.Length : (long?)null);
     }
 
-    public async ValueTask<long> AppendUploadAsync(Guid uploadId, Stream source, IncrementalHash? hasher, long? maxBytes, CancellationToken cancellationToken)
+    public async ValueTask<long> AppendUploadAsync(Guid uploadId, Stream source, IncrementalHash? hasher, long? maxBytes, CancellationToken cancellationToken, long? expectedStart = null)
     {
-        // Open, not Append: an upload that ended (committed, cancelled or collected, perhaps by
-        // another instance) after the caller looked must fail here rather than start over as a
-        // new file holding only this chunk, which a running hash of earlier chunks would then
-        // be taken to describe.
-        await using var file = new FileStream(UploadPath(uploadId), new FileStreamOptions
-        {
-            Mode = FileMode.Open,
-            Access = FileAccess.Write,
-            Share = FileShare.Read,
-            BufferSize = 0,
-            Options = FileOptions.Asynchronous,
-        });
+        await using var file = OpenStagedExclusively(uploadId, FileAccess.Write);
         var start = file.Seek(0, SeekOrigin.End);
+        if (expectedStart is { } expected && start != expected)
+            throw UploadChanged($"the upload holds {start} bytes, not the {expected} this request was prepared for");
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         try
         {
             long received = 0;
             while (true)
             {
-                var read = await ReadFullChunkAsync(source, buffer, cancellationToken);
+            var read = await ReadFullChunkAsync(source, buffer, cancellationToken);
                 if (read == 0) break;
                 received += read;
                 if (maxBytes is { } max && received > max)
@@ -222,19 +213,33 @@ public sealed class FileSystemBlobStore : IBlobStore
         return filled;
     }
 
-    public ValueTask<Stream> OpenUploadAsync(Guid uploadId, CancellationToken cancellationToken) =>
-        ValueTask.FromResult<Stream>(new FileStream(UploadPath(uploadId), FileMode.Open, FileAccess.Read, FileShare.ReadWrite, CopyBufferSize, FileOptions.SequentialScan));
+    public ValueTask<Stream> OpenUploadAsync(Guid uploadId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return ValueTask.FromResult<Stream>(new FileStream(UploadPath(uploadId), FileMode.Open, FileAccess.Read, FileShare.ReadWrite, CopyBufferSize, FileOptions.SequentialScan));
+        }
+        catch (IOException e) when (IsLocked(e))
+        {
+            throw UploadBusy();
+        }
+    }
 
     public ValueTask SealUploadAsync(Guid uploadId, CancellationToken cancellationToken)
     {
-        using var handle = File.OpenHandle(UploadPath(uploadId), FileMode.Open, FileAccess.ReadWrite);
-        RandomAccess.FlushToDisk(handle);
+        using var file = OpenStagedExclusively(uploadId, FileAccess.ReadWrite);
+        RandomAccess.FlushToDisk(file.SafeFileHandle);
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask CommitUploadAsync(Guid uploadId, Digest digest, CancellationToken cancellationToken)
+    public ValueTask CommitUploadAsync(Guid uploadId, Digest digest, long size, CancellationToken cancellationToken)
     {
         var staged = UploadPath(uploadId);
+        // Held until the staged name is gone: no append can start meanwhile, and one that opened
+        // the file before finds, once it has the lock, that its path names something else.
+        using var file = OpenStagedExclusively(uploadId, FileAccess.ReadWrite);
+        if (file.Length != size)
+            throw UploadChanged($"the upload holds {file.Length} bytes, not the {size} whose digest was verified");
         var target = BlobPath(digest);
         if (File.Exists(target))
         {
@@ -242,15 +247,55 @@ public sealed class FileSystemBlobStore : IBlobStore
             File.Delete(staged);
             return ValueTask.CompletedTask;
         }
-        using (var handle = File.OpenHandle(staged, FileMode.Open, FileAccess.ReadWrite))
-        {
-            // Bytes must be on disk before the name points at them (cheap after SealUploadAsync).
-            RandomAccess.FlushToDisk(handle);
-        }
+        // Bytes must be on disk before the name points at them (cheap after SealUploadAsync).
+        RandomAccess.FlushToDisk(file.SafeFileHandle);
         // A concurrent push of the same content may win the rename.
         MoveToAddress(staged, digest);
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>
+    /// The staged upload, open with an exclusive lock (an advisory lock that every writer of
+    /// staged uploads takes, in every process sharing this storage) and checked to be still
+    /// the file its path names. FileNotFoundException when the upload is gone, even if it
+    /// went while this waited; BLOB_UPLOAD_INVALID (409) while another request holds it.
+    /// </summary>
+    private FileStream OpenStagedExclusively(Guid uploadId, FileAccess access)
+    {
+        var path = UploadPath(uploadId);
+        FileStream file;
+        try
+        {
+            // Open, not Append: an upload that ended (committed, cancelled or collected, perhaps by
+            // another instance) must fail here rather than start over as a file of one chunk.
+            file = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.Open,
+                Access = access,
+                Share = FileShare.None,
+                BufferSize = 0,
+                Options = FileOptions.Asynchronous,
+            });
+        }
+        catch (IOException e) when (IsLocked(e))
+        {
+            throw UploadBusy();
+        }
+        if (StagedFileIdentity.StillNamedBy(file.SafeFileHandle, path)) return file;
+        file.Dispose();
+        throw new FileNotFoundException("upload not found", path);
+    }
+
+    /// <summary>A lock another open of the file holds: .NET reports flock's EWOULDBLOCK as an IOException carrying that errno.</summary>
+    private static bool IsLocked(IOException e) => e is not (FileNotFoundException or DirectoryNotFoundException) && e.HResult is EWouldBlock;
+
+    private const int EWouldBlock = 11;
+
+    private static RegistryException UploadBusy() =>
+        ErrorCode.BlobUploadInvalid.With("another request is writing this upload; retry once it has finished", null, Microsoft.AspNetCore.Http.StatusCodes.Status409Conflict);
+
+    private static RegistryException UploadChanged(string what) =>
+        ErrorCode.BlobUploadInvalid.With($"{what}: another request changed it; retry", null, Microsoft.AspNetCore.Http.StatusCodes.Status409Conflict);
 
     public ValueTask DeleteUploadAsync(Guid uploadId, CancellationToken cancellationToken)
     {

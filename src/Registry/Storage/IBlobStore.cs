@@ -53,9 +53,12 @@ public interface IBlobStore
     /// <summary>
     /// Appends <paramref name="source"/> to the staged upload, feeding every byte to
     /// <paramref name="hasher"/> as it is written. Returns the new size.
-    /// <paramref name="maxBytes"/> caps what may arrive in this call (the declared length).
+    /// <paramref name="maxBytes"/> caps what may arrive in this call (the declared length);
+    /// <paramref name="expectedStart"/>, when given, is the size the caller's running hash
+    /// covers, and an upload of any other size is refused untouched (BLOB_UPLOAD_INVALID, 409).
+    /// One request at a time holds an upload, across processes too; another is refused the same way.
     /// </summary>
-    ValueTask<long> AppendUploadAsync(Guid uploadId, Stream source, IncrementalHash? hasher, long? maxBytes, CancellationToken cancellationToken);
+    ValueTask<long> AppendUploadAsync(Guid uploadId, Stream source, IncrementalHash? hasher, long? maxBytes, CancellationToken cancellationToken, long? expectedStart = null);
 
     /// <summary>Reads the staged bytes back (to re-hash after a restart or for another algorithm).</summary>
     ValueTask<Stream> OpenUploadAsync(Guid uploadId, CancellationToken cancellationToken);
@@ -63,8 +66,13 @@ public interface IBlobStore
     /// <summary>Makes the staged bytes durable, so that the commit that follows (under a lock) is only a rename.</summary>
     ValueTask SealUploadAsync(Guid uploadId, CancellationToken cancellationToken);
 
-    /// <summary>Durably moves the staged upload to its content address. Idempotent when the blob already exists.</summary>
-    ValueTask CommitUploadAsync(Guid uploadId, Digest digest, CancellationToken cancellationToken);
+    /// <summary>
+    /// Durably moves the staged upload to its content address. Idempotent when the blob
+    /// already exists. Refused (BLOB_UPLOAD_INVALID, 409) unless the upload holds exactly
+    /// <paramref name="size"/> bytes, the ones whose digest was verified, and while another
+    /// request holds it; once it has moved, no append that began before can reach it.
+    /// </summary>
+    ValueTask CommitUploadAsync(Guid uploadId, Digest digest, long size, CancellationToken cancellationToken);
 
     ValueTask DeleteUploadAsync(Guid uploadId, CancellationToken cancellationToken);
 }

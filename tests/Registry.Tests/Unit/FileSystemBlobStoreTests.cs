@@ -37,7 +37,7 @@ public sealed class FileSystemBlobStoreTests : IDisposable
     private async Task<Digest> PutAsync(byte[] content, string algorithm = Digest.Sha256)
     {
         var digest = Digest.Compute(content, algorithm);
-        await _store.CommitUploadAsync(await StageAsync(content), digest, _ct);
+        await _store.CommitUploadAsync(await StageAsync(content), digest, content.Length, _ct);
         return digest;
     }
 
@@ -71,7 +71,7 @@ public sealed class FileSystemBlobStoreTests : IDisposable
         Assert.Null(await _store.StatAsync(digest, _ct));
         Assert.Null(await _store.OpenReadAsync(digest, _ct));
 
-        await _store.CommitUploadAsync(id, digest, _ct);
+        await _store.CommitUploadAsync(id, digest, content.Length, _ct);
 
         Assert.Equal(3000, await _store.StatAsync(digest, _ct));
         Assert.Null(await _store.GetUploadSizeAsync(id, _ct));
@@ -116,7 +116,7 @@ public sealed class FileSystemBlobStoreTests : IDisposable
 
         var second = await StageAsync(content);
         Assert.Single(StagedFiles());
-        await _store.CommitUploadAsync(second, digest, _ct);
+        await _store.CommitUploadAsync(second, digest, content.Length, _ct);
 
         Assert.Empty(StagedFiles());
         Assert.Null(await _store.GetUploadSizeAsync(second, _ct));
@@ -160,6 +160,71 @@ public sealed class FileSystemBlobStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task While_a_request_appends_to_an_upload_another_append_and_a_commit_are_refused_and_change_nothing()
+    {
+        var first = Bytes(1000);
+        var id = await StageAsync(first);
+        var more = Bytes(500, seed: 2);
+        var body = new HeldStream(more);
+        var appending = _store.AppendUploadAsync(id, body, null, null, _ct).AsTask();
+        await body.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var append = await Assert.ThrowsAsync<RegistryException>(async () => await _store.AppendUploadAsync(id, new MemoryStream([9]), null, null, _ct));
+        Assert.Equal(409, append.Status);
+        var commit = await Assert.ThrowsAsync<RegistryException>(async () => await _store.CommitUploadAsync(id, Digest.Compute(first), first.Length, _ct));
+        Assert.Equal(409, commit.Status);
+        Assert.Null(await _store.StatAsync(Digest.Compute(first), _ct));
+
+        body.Release.SetResult();
+        Assert.Equal(1500, await appending);
+        byte[] whole = [.. first, .. more];
+        await _store.CommitUploadAsync(id, Digest.Compute(whole), whole.Length, _ct);
+        Assert.Equal(whole.Length, await _store.StatAsync(Digest.Compute(whole), _ct));
+    }
+
+    [Fact]
+    public async Task A_commit_of_other_than_the_verified_size_is_refused_and_nothing_reaches_the_address()
+    {
+        var content = Bytes(2000);
+        var id = await StageAsync(content);
+        var error = await Assert.ThrowsAsync<RegistryException>(async () => await _store.CommitUploadAsync(id, Digest.Compute(content[..1500]), 1500, _ct));
+        Assert.Equal(409, error.Status);
+        Assert.Null(await _store.StatAsync(Digest.Compute(content[..1500]), _ct));
+        Assert.Equal(2000, await _store.GetUploadSizeAsync(id, _ct));
+    }
+
+    [Fact]
+    public async Task An_append_prepared_for_another_size_is_refused_and_writes_nothing()
+    {
+        var id = await StageAsync(Bytes(700));
+        var error = await Assert.ThrowsAsync<RegistryException>(async () =>
+            await _store.AppendUploadAsync(id, new MemoryStream(Bytes(10)), null, null, _ct, expectedStart: 600));
+        Assert.Equal(409, error.Status);
+        Assert.Equal(700, await _store.GetUploadSizeAsync(id, _ct));
+        Assert.Equal(710, await _store.AppendUploadAsync(id, new MemoryStream(Bytes(10)), null, null, _ct, expectedStart: 700));
+    }
+
+    [Fact]
+    public async Task A_staged_file_is_no_longer_named_by_its_path_once_committed_or_deleted()
+    {
+        var path = _root.Combine("probe");
+        await File.WriteAllBytesAsync(path, [1, 2, 3]);
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+        {
+            Assert.True(StagedFileIdentity.StillNamedBy(file.SafeFileHandle, path));
+            File.Move(path, path + ".moved");
+            Assert.False(StagedFileIdentity.StillNamedBy(file.SafeFileHandle, path));
+            await File.WriteAllBytesAsync(path, [1, 2, 3]);
+            Assert.False(StagedFileIdentity.StillNamedBy(file.SafeFileHandle, path));
+        }
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+        {
+            File.Delete(path);
+            Assert.False(StagedFileIdentity.StillNamedBy(file.SafeFileHandle, path));
+        }
+    }
+
+    [Fact]
     public async Task Append_to_an_unknown_upload_throws()
     {
         await Assert.ThrowsAsync<FileNotFoundException>(async () =>
@@ -181,7 +246,7 @@ public sealed class FileSystemBlobStoreTests : IDisposable
         Assert.Equal([other], await ListAsync());
         Assert.Equal(2, StagedFiles().Length);
 
-        await _store.CommitUploadAsync(id, Digest.Compute(content), _ct);
+        await _store.CommitUploadAsync(id, Digest.Compute(content), content.Length, _ct);
         Assert.Equal(
             new[] { other, Digest.Compute(content) }.Select(d => d.ToString()).Order(),
             (await ListAsync()).Select(d => d.ToString()).Order());
@@ -331,7 +396,7 @@ public sealed class FileSystemBlobStoreTests : IDisposable
 
         var digest = Digest.FromHash(Digest.Sha512, hasher.GetHashAndReset());
         Assert.Equal(Digest.Compute(content, Digest.Sha512), digest);
-        await _store.CommitUploadAsync(id, digest, _ct);
+        await _store.CommitUploadAsync(id, digest, content.Length, _ct);
         Assert.Equal(content, await File.ReadAllBytesAsync(_store.BlobPath(digest)));
     }
 
@@ -365,6 +430,36 @@ public sealed class FileSystemBlobStoreTests : IDisposable
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             Task.FromResult(Read(buffer.AsSpan(offset, count)));
 
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>A body that hands out its bytes only once released, so a request stays in the middle of its append.</summary>
+    private sealed class HeldStream(byte[] content) : Stream
+    {
+        private int _position;
+
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Started.TrySetResult();
+            await Release.Task.WaitAsync(cancellationToken);
+            var count = Math.Min(buffer.Length, content.Length - _position);
+            content.AsMemory(_position, count).CopyTo(buffer);
+            _position += count;
+            return count;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => content.Length;
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
         public override void Flush() { }
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
