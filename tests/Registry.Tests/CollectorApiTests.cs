@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Berth.Collector.Data;
+using Berth.Registry.Data;
 using Berth.TestSupport;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -109,15 +110,21 @@ public sealed class CollectorApiTests : IAsyncLifetime
         var (_, oldDigest) = await oci.PushImageAsync(repository, "latest");
         await oci.PushImageAsync(repository, "latest");
         await Task.Delay(TimeSpan.FromSeconds(1.3));
-        // What a process killed mid-run leaves: its row still "running", part of the work counted.
+        // What a process killed mid-run leaves: its row still "running", and in the registry the
+        // tally of what its committed batches removed, ahead of the figures the row last saved.
         var id = Guid.NewGuid();
         await Server.App.Services.GetRequiredService<CollectorDb>().WriteAsync(db =>
         {
             db.Runs.Add(new CollectionRun
             {
-                Id = id, Repository = repository, Status = CollectionRun.Running, Phase = "CollectManifests",
-                RequestedBy = "admin", StartedAt = DateTime.UtcNow, TagHistoryPruned = 1,
+                Id = id, Repository = repository, Status = CollectionRun.Running, Phase = "PruneTagHistory",
+                RequestedBy = "admin", StartedAt = DateTime.UtcNow,
             });
+            return db.SaveChangesAsync();
+        }, CancellationToken.None);
+        await Server.App.Services.GetRequiredService<RegistryDb>().WriteAsync(db =>
+        {
+            db.CollectionTallies.Add(new CollectionTallyRow { RunId = id, StartedAt = DateTime.UtcNow, TagHistoryPruned = 1 });
             return db.SaveChangesAsync();
         }, CancellationToken.None);
         await Server.DisposeAsync();
@@ -131,6 +138,8 @@ public sealed class CollectorApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         await using var check = Server.App.Services.GetRequiredService<CollectorDb>().Open();
         Assert.False(await check.Runs.AnyAsync(r => r.Status == CollectionRun.Running));
+        await using var registry = Server.App.Services.GetRequiredService<RegistryDb>().Open();
+        Assert.False(await registry.CollectionTallies.AnyAsync(t => t.RunId == id), "a finished run's tally is dropped");
     }
 
     [Fact]

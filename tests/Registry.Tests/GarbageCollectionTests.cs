@@ -205,6 +205,30 @@ public sealed class GarbageCollectionTests(ShortGraceServerFixture fixture) : IC
     }
 
     [Fact]
+    public async Task A_run_cut_off_after_a_batch_and_resumed_reports_what_all_its_attempts_removed()
+    {
+        var repository = OciClient.NewRepository("gcresume");
+        var (oldManifest, _) = await _oci.PushImageAsync(repository, "latest");
+        await _oci.PushImageAsync(repository, "latest");
+        await PastGraceAsync();
+        var request = Request(new CollectionScope(Repository: repository));
+
+        // Cut off as a kill would: right after the blob batch committed, before anything recorded it.
+        var cutOff = await Assert.ThrowsAsync<InvalidOperationException>(() => Collector.RunAsync(request,
+            report => report.BlobsRemoved > 0 ? throw new InvalidOperationException("cut off") : Task.CompletedTask, CancellationToken.None));
+        Assert.Equal("cut off", cutOff.Message);
+        Assert.All(LayerAndConfig(oldManifest), b => Assert.False(File.Exists(BlobFile(b)), "the first attempt left " + b));
+
+        var resumed = await Collector.RunAsync(request, _ => Task.CompletedTask, CancellationToken.None);
+        Assert.Equal((1, 1, 2, 2), (resumed.TagHistoryPruned, resumed.ManifestsRemoved, resumed.BlobLinksRemoved, resumed.BlobsRemoved));
+        Assert.True(resumed.BytesFreed > 1024);
+        Assert.Equal(resumed.BlobsRemoved, (await Collector.RemovedSoFarAsync(request.RunId, CancellationToken.None)).BlobsRemoved);
+
+        await Collector.ForgetTallyAsync(request.RunId, CancellationToken.None);
+        Assert.Equal(0, (await Collector.RemovedSoFarAsync(request.RunId, CancellationToken.None)).BlobsRemoved);
+    }
+
+    [Fact]
     public async Task Abandoned_uploads_are_removed()
     {
         var repository = OciClient.NewRepository("gcupload");

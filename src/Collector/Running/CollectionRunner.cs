@@ -16,8 +16,9 @@ namespace Berth.Collector.Running;
 /// and keeps their history: a row per run, updated as it goes. Whoever holds the lease
 /// and finds a run still "running" knows it was cut off (by a crash, here or on another
 /// instance) and resumes it: every stage of a collection is idempotent, so resuming is
-/// running it again and adding up. A finished run publishes GarbageCollected in the
-/// transaction that records its end.
+/// running it again, and the registry keeps the run's totals across attempts
+/// (<see cref="GarbageCollector.RunAsync"/>). A finished run publishes GarbageCollected in
+/// the transaction that records its end.
 /// </summary>
 public sealed class CollectionRunner(CollectorDb collectorDb, CollectionLease lease, GarbageCollector collector, RetentionPass retention, NamespaceUsage usage,
     CollectorMetrics metrics, ITimeMachineWindows windows, IOptions<CollectorOptions> options, ILogger<CollectionRunner> logger)
@@ -122,10 +123,9 @@ public sealed class CollectionRunner(CollectorDb collectorDb, CollectionLease le
         CollectionRun run;
         await using (var db = collectorDb.Open())
             run = await db.Runs.AsNoTracking().FirstAsync(r => r.Id == runId, stopping);
-        // What earlier attempts of this run removed; a resumed run adds to it.
-        var before = Snapshot(run);
         var started = DateTime.UtcNow;
         var lastSave = DateTime.MinValue;
+        var lastPhase = CollectionPhase.RecoverTrash;
         var request = new CollectionRequest(run.Id, new CollectionScope(run.Namespace, run.Repository), run.DryRun, windows.WindowOf, options.Value.StaleUploadAge)
         {
             DutyCycle = options.Value.DutyCycle,
@@ -139,14 +139,17 @@ public sealed class CollectionRunner(CollectorDb collectorDb, CollectionLease le
                 .ExecuteUpdateAsync(u => u.SetProperty(r => r.TagsPruned, r => r.TagsPruned + pruned), stopping), stopping);
             var report = await collector.RunAsync(request, async progress =>
             {
+                lastPhase = progress.Phase;
                 if (DateTime.UtcNow - lastSave < SaveEvery) return;
                 lastSave = DateTime.UtcNow;
-                await SaveAsync(runId, before, progress, finished: null, error: null, publish: false, CancellationToken.None);
+                await SaveAsync(runId, progress, finished: null, error: null, publish: false, CancellationToken.None);
             }, stopping);
             metrics.Completed(report, DateTime.UtcNow - started, run.DryRun);
             // Space was freed: quotas see the new figures at once rather than after their refresh.
             if (!run.DryRun) usage.Forget();
-            return await SaveAsync(runId, before, report, CollectionRun.Succeeded, error: null, publish: true, CancellationToken.None);
+            var succeeded = await SaveAsync(runId, report, CollectionRun.Succeeded, error: null, publish: true, CancellationToken.None);
+            await ForgetTallyAsync(run);
+            return succeeded;
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -156,7 +159,34 @@ public sealed class CollectionRunner(CollectorDb collectorDb, CollectionLease le
         catch (Exception e)
         {
             logger.LogError(e, "Collection {RunId} failed", runId);
-            return await SaveAsync(runId, before, new CollectionReport(), CollectionRun.Failed, e.Message, publish: false, CancellationToken.None);
+            CollectionReport? removed = null;
+            try
+            {
+                removed = await collector.RemovedSoFarAsync(runId, CancellationToken.None);
+                removed.Phase = lastPhase;
+            }
+            catch (Exception readFailure)
+            {
+                // Likely what failed the run: the figures last saved stand.
+                logger.LogWarning(readFailure, "Could not read what collection {RunId} removed before it failed", runId);
+            }
+            var failed = await SaveAsync(runId, removed, CollectionRun.Failed, e.Message, publish: false, CancellationToken.None);
+            if (removed is not null) await ForgetTallyAsync(run);
+            return failed;
+        }
+    }
+
+    /// <summary>Once the run's end is recorded its tally is no longer needed; one left behind here goes after a month.</summary>
+    private async Task ForgetTallyAsync(CollectionRun run)
+    {
+        if (run.DryRun) return;
+        try
+        {
+            await collector.ForgetTallyAsync(run.Id, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Could not drop the tally of collection {RunId}", run.Id);
         }
     }
 
@@ -165,31 +195,26 @@ public sealed class CollectionRunner(CollectorDb collectorDb, CollectionLease le
     private static EventActor ActorOf(CollectionRun run) =>
         run.RequestedBy == Scheduled ? EventActor.System : new EventActor(run.RequestedBy, "user", null, null);
 
-    private static CollectionReport Snapshot(CollectionRun run) => new()
-    {
-        TagsExpired = run.TagsExpired,
-        TagHistoryPruned = run.TagHistoryPruned,
-        ManifestsRemoved = run.ManifestsRemoved,
-        BlobLinksRemoved = run.BlobLinksRemoved,
-        BlobsRemoved = run.BlobsRemoved,
-        BytesFreed = run.BytesFreed,
-        UploadsRemoved = run.UploadsRemoved,
-        OrphanFilesRemoved = run.OrphanFilesRemoved,
-    };
-
-    private Task<CollectionRun> SaveAsync(Guid runId, CollectionReport before, CollectionReport progress, string? finished, string? error, bool publish, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Records the run's state. <paramref name="removed"/> counts every attempt of the run
+    /// (null: leave the figures last saved).
+    /// </summary>
+    private Task<CollectionRun> SaveAsync(Guid runId, CollectionReport? removed, string? finished, string? error, bool publish, CancellationToken cancellationToken) =>
         collectorDb.WriteAsync(async db =>
         {
             var run = await db.Runs.FirstAsync(r => r.Id == runId, cancellationToken);
-            run.Phase = progress.Phase.ToString();
-            run.TagsExpired = before.TagsExpired + progress.TagsExpired;
-            run.TagHistoryPruned = before.TagHistoryPruned + progress.TagHistoryPruned;
-            run.ManifestsRemoved = before.ManifestsRemoved + progress.ManifestsRemoved;
-            run.BlobLinksRemoved = before.BlobLinksRemoved + progress.BlobLinksRemoved;
-            run.BlobsRemoved = before.BlobsRemoved + progress.BlobsRemoved;
-            run.BytesFreed = before.BytesFreed + progress.BytesFreed;
-            run.UploadsRemoved = before.UploadsRemoved + progress.UploadsRemoved;
-            run.OrphanFilesRemoved = before.OrphanFilesRemoved + progress.OrphanFilesRemoved;
+            if (removed is not null)
+            {
+                run.Phase = removed.Phase.ToString();
+                run.TagsExpired = removed.TagsExpired;
+                run.TagHistoryPruned = removed.TagHistoryPruned;
+                run.ManifestsRemoved = removed.ManifestsRemoved;
+                run.BlobLinksRemoved = removed.BlobLinksRemoved;
+                run.BlobsRemoved = removed.BlobsRemoved;
+                run.BytesFreed = removed.BytesFreed;
+                run.UploadsRemoved = removed.UploadsRemoved;
+                run.OrphanFilesRemoved = removed.OrphanFilesRemoved;
+            }
             if (finished is not null)
             {
                 run.Status = finished;

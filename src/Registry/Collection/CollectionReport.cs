@@ -28,4 +28,17 @@ public sealed class CollectionReport
     public int OrphanFilesRemoved { get; set; }
     /// <summary>Blobs found in the trash after a crash, put back or deleted.</summary>
     public int TrashRecovered { get; set; }
+
+    /// <summary>Adds what one batch removed.</summary>
+    public void Add(CollectionReport removed)
+    {
+        TagsExpired += removed.TagsExpired;
+        TagHistoryPruned += removed.TagHistoryPruned;
+        ManifestsRemoved += removed.ManifestsRemoved;
+        BlobLinksRemoved += removed.BlobLinksRemoved;
+        BlobsRemoved += removed.BlobsRemoved;
+        BytesFreed += removed.BytesFreed;
+        UploadsRemoved += removed.UploadsRemoved;
+        OrphanFilesRemoved += removed.OrphanFilesRemoved;
+    }
 }

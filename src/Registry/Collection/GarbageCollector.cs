@@ -28,10 +28,16 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
 
     public TimeSpan GracePeriod => options.Value.GracePeriod;
 
-    /// <summary>Runs one collection; <paramref name="progress"/> hears the report after every batch.</summary>
+    /// <summary>
+    /// Runs one collection, or resumes one that was cut off (the same
+    /// <see cref="CollectionRequest.RunId"/>); <paramref name="progress"/> hears the report after
+    /// every batch. The report counts what every attempt of the run removed (<see cref="CollectionTally"/>).
+    /// </summary>
     public async Task<CollectionReport> RunAsync(CollectionRequest request, Func<CollectionReport, Task> progress, CancellationToken cancellationToken)
     {
-        var report = new CollectionReport();
+        var (tally, report) = request.DryRun
+            ? (CollectionTally.None, new CollectionReport())
+            : await CollectionTally.OpenAsync(registryDb, request.RunId, cancellationToken);
         var pacer = new Pacer(activity, request.DutyCycle, request.BusyDutyCycle);
         var now = registryDb.Now();
         var graceCutoff = now - GracePeriod;
@@ -60,31 +66,38 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
         {
             await Phase(report, CollectionPhase.ExpireTags, progress);
             foreach (var batch in plan.ExpiredTags.Chunk(BatchSize))
-                await Step(pacer, report, progress, async () => report.TagsExpired += await ExpireTagsAsync(batch, now, cancellationToken), cancellationToken);
+                await Step(pacer, report, progress, async () => report.TagsExpired += await ExpireTagsAsync(batch, now, tally, cancellationToken), cancellationToken);
             await Phase(report, CollectionPhase.PruneTagHistory, progress);
             foreach (var batch in plan.PrunableTagRows.Chunk(BatchSize))
-                await Step(pacer, report, progress, () => PruneTagHistoryAsync(batch, report, cancellationToken), cancellationToken);
+                await Step(pacer, report, progress, () => PruneTagHistoryAsync(batch, tally, report, cancellationToken), cancellationToken);
             await Phase(report, CollectionPhase.CollectManifests, progress);
             foreach (var layer in plan.ManifestLayers)
                 foreach (var batch in layer.Chunk(BatchSize))
-                    await Step(pacer, report, progress, () => CollectManifestsAsync(batch, graceCutoff, report, cancellationToken), cancellationToken);
+                    await Step(pacer, report, progress, () => CollectManifestsAsync(batch, graceCutoff, tally, report, cancellationToken), cancellationToken);
             await Phase(report, CollectionPhase.CollectBlobLinks, progress);
             foreach (var batch in plan.Links.Chunk(BatchSize))
-                await Step(pacer, report, progress, () => CollectLinksAsync(batch, graceCutoff, report, cancellationToken), cancellationToken);
+                await Step(pacer, report, progress, () => CollectLinksAsync(batch, graceCutoff, tally, report, cancellationToken), cancellationToken);
             await Phase(report, CollectionPhase.CollectBlobs, progress);
             foreach (var batch in plan.Blobs.Chunk(BatchSize))
-                await Step(pacer, report, progress, () => CollectBlobsAsync(batch, graceCutoff, report, cancellationToken), cancellationToken);
+                await Step(pacer, report, progress, () => CollectBlobsAsync(batch, graceCutoff, tally, report, cancellationToken), cancellationToken);
         }
         await Phase(report, CollectionPhase.RemoveStaleUploads, progress);
-        await RemoveStaleUploadsAsync(request, now, report, cancellationToken);
+        await RemoveStaleUploadsAsync(request, now, tally, report, cancellationToken);
         if (request.Scope.IsAll)
         {
             await Phase(report, CollectionPhase.RemoveOrphanFiles, progress);
-            await RemoveOrphanFilesAsync(request.DryRun, graceCutoff, report, progress, cancellationToken);
+            await RemoveOrphanFilesAsync(request.DryRun, graceCutoff, tally, report, progress, cancellationToken);
         }
         await Phase(report, CollectionPhase.Done, progress);
         return report;
     }
+
+    /// <summary>What the attempts of a run removed so far (nothing for a dry run), for recording a run that failed.</summary>
+    public async Task<CollectionReport> RemovedSoFarAsync(Guid runId, CancellationToken cancellationToken) =>
+        await CollectionTally.ReadAsync(registryDb, runId, cancellationToken) ?? new CollectionReport();
+
+    /// <summary>Drops a finished run's tally once its totals are recorded in the run's history.</summary>
+    public Task ForgetTallyAsync(Guid runId, CancellationToken cancellationToken) => CollectionTally.ForgetAsync(registryDb, runId, cancellationToken);
 
     private static Task Phase(CollectionReport report, CollectionPhase phase, Func<CollectionReport, Task> progress)
     {
@@ -119,14 +132,14 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
                              select new TagCandidate(t.Id, t.RepositoryId, r.Name, t.Name, t.ManifestId, t.ExpiresAt!.Value))
                     .Take(BatchSize).ToListAsync(cancellationToken);
             if (due.Count == 0) return total;
-            var ended = await ExpireTagsAsync([.. due], now, cancellationToken);
+            var ended = await ExpireTagsAsync([.. due], now, CollectionTally.None, cancellationToken);
             total += ended;
             if (ended == 0) return total;
         }
     }
 
     /// <summary>Ends live tags whose expiration came, each with a TagExpired event, at the time they expired.</summary>
-    private async Task<int> ExpireTagsAsync(TagCandidate[] batch, DateTime now, CancellationToken cancellationToken)
+    private async Task<int> ExpireTagsAsync(TagCandidate[] batch, DateTime now, CollectionTally tally, CancellationToken cancellationToken)
     {
         var expired = await registryDb.WriteAsync(async db =>
         {
@@ -142,6 +155,7 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
                 done.Add(tag);
             }
             await db.SaveChangesAsync(cancellationToken);
+            await tally.AddAsync(db, new CollectionReport { TagsExpired = done.Count }, cancellationToken);
             return done;
         }, cancellationToken);
         foreach (var tag in expired)
@@ -153,13 +167,17 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
     }
 
     /// <summary>Ended rows do not change, so the plan's judgement that they left the window still holds.</summary>
-    private async Task PruneTagHistoryAsync(long[] batch, CollectionReport report, CancellationToken cancellationToken)
+    private async Task PruneTagHistoryAsync(long[] batch, CollectionTally tally, CollectionReport report, CancellationToken cancellationToken)
     {
-        report.TagHistoryPruned += await registryDb.WriteAsync(
-            db => db.Tags.Where(t => batch.Contains(t.Id) && t.EndedAt != null).ExecuteDeleteAsync(cancellationToken), cancellationToken);
+        report.TagHistoryPruned += await registryDb.WriteAsync(async db =>
+        {
+            var pruned = await db.Tags.Where(t => batch.Contains(t.Id) && t.EndedAt != null).ExecuteDeleteAsync(cancellationToken);
+            await tally.AddAsync(db, new CollectionReport { TagHistoryPruned = pruned }, cancellationToken);
+            return pruned;
+        }, cancellationToken);
     }
 
-    private async Task CollectManifestsAsync(ManifestCandidate[] batch, DateTime graceCutoff, CollectionReport report, CancellationToken cancellationToken)
+    private async Task CollectManifestsAsync(ManifestCandidate[] batch, DateTime graceCutoff, CollectionTally tally, CollectionReport report, CancellationToken cancellationToken)
     {
         var removed = await registryDb.WriteAsync(async db =>
         {
@@ -183,13 +201,14 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
             await db.ManifestBlobs.Where(r => doomedIds.Contains(r.ManifestId)).ExecuteDeleteAsync(cancellationToken);
             await db.ManifestChildren.Where(c => doomedIds.Contains(c.ParentId)).ExecuteDeleteAsync(cancellationToken);
             await db.Manifests.Where(m => doomedIds.Contains(m.Id)).ExecuteDeleteAsync(cancellationToken);
+            await tally.AddAsync(db, new CollectionReport { ManifestsRemoved = doomed.Count }, cancellationToken);
             return doomed;
         }, cancellationToken);
         foreach (var manifest in removed) cache.RemoveManifest(manifest.RepositoryId, manifest.Digest);
         report.ManifestsRemoved += removed.Count;
     }
 
-    private async Task CollectLinksAsync(LinkCandidate[] batch, DateTime graceCutoff, CollectionReport report, CancellationToken cancellationToken)
+    private async Task CollectLinksAsync(LinkCandidate[] batch, DateTime graceCutoff, CollectionTally tally, CollectionReport report, CancellationToken cancellationToken)
     {
         var removed = await registryDb.WriteAsync(async db =>
         {
@@ -214,6 +233,7 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
                 await db.RepositoryBlobs.Where(l => l.RepositoryId == repositoryId && doomed.Contains(l.Digest)).ExecuteDeleteAsync(cancellationToken);
                 done.AddRange(doomed.Select(d => new LinkCandidate(repositoryId, d)));
             }
+            await tally.AddAsync(db, new CollectionReport { BlobLinksRemoved = done.Count }, cancellationToken);
             return done;
         }, cancellationToken);
         foreach (var link in removed) cache.RemoveBlob(link.RepositoryId, link.Digest);
@@ -226,7 +246,7 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
     /// the failed attempt trashed, so the bytes are at their address whenever the
     /// row exists and nobody holds the lock.
     /// </summary>
-    private async Task CollectBlobsAsync(BlobCandidate[] batch, DateTime graceCutoff, CollectionReport report, CancellationToken cancellationToken)
+    private async Task CollectBlobsAsync(BlobCandidate[] batch, DateTime graceCutoff, CollectionTally tally, CollectionReport report, CancellationToken cancellationToken)
     {
         var trashed = new HashSet<string>();
         List<BlobCandidate> removed;
@@ -251,6 +271,7 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
                 }
                 var doomedDigests = doomed.Select(b => b.Digest).ToArray();
                 await db.Blobs.Where(b => doomedDigests.Contains(b.Digest)).ExecuteDeleteAsync(cancellationToken);
+                await tally.AddAsync(db, BlobsRemoved(doomed), cancellationToken);
                 return doomed;
             }, cancellationToken);
         }
@@ -260,9 +281,10 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
             throw;
         }
         foreach (var blob in removed) await store.PurgeAsync(Digest.Parse(blob.Digest), CancellationToken.None);
-        report.BlobsRemoved += removed.Count;
-        report.BytesFreed += removed.Sum(b => b.Size);
+        report.Add(BlobsRemoved(removed));
     }
+
+    private static CollectionReport BlobsRemoved(List<BlobCandidate> blobs) => new() { BlobsRemoved = blobs.Count, BytesFreed = blobs.Sum(b => b.Size) };
 
     private async Task RestoreAsync(HashSet<string> trashed)
     {
@@ -298,7 +320,7 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
     }
 
     /// <summary>Upload sessions (and staged files without a session) that nobody wrote to for the configured age.</summary>
-    private async Task RemoveStaleUploadsAsync(CollectionRequest request, DateTime now, CollectionReport report, CancellationToken cancellationToken)
+    private async Task RemoveStaleUploadsAsync(CollectionRequest request, DateTime now, CollectionTally tally, CollectionReport report, CancellationToken cancellationToken)
     {
         var cutoff = now - request.StaleUploadAge;
         var staged = new Dictionary<Guid, DateTime>();
@@ -311,20 +333,34 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
         var stale = sessions.Where(s => s.StartedAt < cutoff && (!staged.TryGetValue(s.Id, out var written) || written < cutoff)).Select(s => s.Id).ToList();
         // Whole-blob uploads have no session: their staged file is theirs alone, and old means abandoned.
         var sessionless = request.Scope.IsAll ? staged.Where(f => !known.Contains(f.Key) && f.Value < cutoff).Select(f => f.Key).ToList() : [];
-        report.UploadsRemoved += stale.Count + sessionless.Count;
-        if (request.DryRun) return;
+        if (request.DryRun)
+        {
+            report.UploadsRemoved += stale.Count + sessionless.Count;
+            return;
+        }
         foreach (var batch in stale.Chunk(BatchSize))
         {
             // Bytes first: a session ends with its staged bytes (an instance that started one asks
             // only the store whether it goes on), and a row left by a crash here is stale next time.
             foreach (var id in batch) await store.DeleteUploadAsync(id, cancellationToken);
-            await registryDb.WriteAsync(write => write.UploadSessions.Where(u => batch.Contains(u.Id)).ExecuteDeleteAsync(cancellationToken), cancellationToken);
+            var removed = await registryDb.WriteAsync(async write =>
+            {
+                var rows = new CollectionReport { UploadsRemoved = await write.UploadSessions.Where(u => batch.Contains(u.Id)).ExecuteDeleteAsync(cancellationToken) };
+                await tally.AddAsync(write, rows, cancellationToken);
+                return rows;
+            }, cancellationToken);
+            report.Add(removed);
         }
+        if (sessionless.Count == 0) return;
         foreach (var id in sessionless) await store.DeleteUploadAsync(id, cancellationToken);
+        // Files alone, no transaction to count in: a crash before this line loses their count, never more.
+        var files = new CollectionReport { UploadsRemoved = sessionless.Count };
+        await registryDb.WriteAsync(write => tally.AddAsync(write, files, cancellationToken), cancellationToken);
+        report.Add(files);
     }
 
     /// <summary>Blob files with no row, older than the grace period: left by a crash between storing bytes and recording them.</summary>
-    private async Task RemoveOrphanFilesAsync(bool dryRun, DateTime graceCutoff, CollectionReport report, Func<CollectionReport, Task> progress, CancellationToken cancellationToken)
+    private async Task RemoveOrphanFilesAsync(bool dryRun, DateTime graceCutoff, CollectionTally tally, CollectionReport report, Func<CollectionReport, Task> progress, CancellationToken cancellationToken)
     {
         var old = new List<StoredItem<Digest>>();
         await foreach (var file in store.ListAsync(cancellationToken))
@@ -339,13 +375,15 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
                 var found = batch.Where(f => !recorded.Contains(f.Key.ToString())).ToList();
                 if (!dryRun)
                     foreach (var orphan in found) await store.TrashAsync(orphan.Key, cancellationToken);
+                await tally.AddAsync(db, OrphansRemoved(found), cancellationToken);
                 return found;
             }, cancellationToken);
             if (!dryRun)
                 foreach (var orphan in orphans) await store.PurgeAsync(orphan.Key, CancellationToken.None);
-            report.OrphanFilesRemoved += orphans.Count;
-            report.BytesFreed += orphans.Sum(o => o.Length);
+            report.Add(OrphansRemoved(orphans));
             await progress(report);
         }
     }
+
+    private static CollectionReport OrphansRemoved(List<StoredItem<Digest>> orphans) => new() { OrphanFilesRemoved = orphans.Count, BytesFreed = orphans.Sum(o => o.Length) };
 }

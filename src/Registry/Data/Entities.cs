@@ -82,3 +82,22 @@ public sealed class UploadSessionRow
     public long RepositoryId { get; set; }
     public DateTime StartedAt { get; set; }
 }
+
+/// <summary>
+/// What one collection run removed so far, across its attempts: each batch adds to it in
+/// the transaction that removes, so a run resumed after a crash reports exactly what it
+/// removed in all.
+/// </summary>
+public sealed class CollectionTallyRow
+{
+    public Guid RunId { get; set; }
+    public DateTime StartedAt { get; set; }
+    public int TagsExpired { get; set; }
+    public int TagHistoryPruned { get; set; }
+    public int ManifestsRemoved { get; set; }
+    public int BlobLinksRemoved { get; set; }
+    public int BlobsRemoved { get; set; }
+    public long BytesFreed { get; set; }
+    public int UploadsRemoved { get; set; }
+    public int OrphanFilesRemoved { get; set; }
+}

@@ -17,6 +17,7 @@ public abstract class RegistryDbContext(DbContextOptions options) : DbContext(op
     public DbSet<ManifestChildRow> ManifestChildren => Set<ManifestChildRow>();
     public DbSet<TagRow> Tags => Set<TagRow>();
     public DbSet<UploadSessionRow> UploadSessions => Set<UploadSessionRow>();
+    public DbSet<CollectionTallyRow> CollectionTallies => Set<CollectionTallyRow>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -80,6 +81,11 @@ public abstract class RegistryDbContext(DbContextOptions options) : DbContext(op
             e.ToTable("UploadSessions");
             e.HasIndex(u => u.StartedAt);
             e.HasOne<RepositoryRow>().WithMany().HasForeignKey(u => u.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<CollectionTallyRow>(e =>
+        {
+            e.ToTable("CollectionTallies");
+            e.HasKey(t => t.RunId);
         });
         model.MapOutbox();
         ConfigureProvider(model);

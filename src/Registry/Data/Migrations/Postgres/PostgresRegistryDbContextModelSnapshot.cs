@@ -70,6 +70,44 @@ namespace Berth.Registry.Data.Migrations.Postgres
                     b.ToTable("Blobs", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Registry.Data.CollectionTallyRow", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("BlobLinksRemoved")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("BlobsRemoved")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("BytesFreed")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("ManifestsRemoved")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("OrphanFilesRemoved")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("TagHistoryPruned")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("TagsExpired")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("UploadsRemoved")
+                        .HasColumnType("integer");
+
+                    b.HasKey("RunId");
+
+                    b.ToTable("CollectionTallies", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Registry.Data.ManifestBlobRow", b =>
                 {
                     b.Property<long>("ManifestId")

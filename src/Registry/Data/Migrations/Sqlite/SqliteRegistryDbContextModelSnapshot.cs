@@ -65,6 +65,44 @@ namespace Berth.Registry.Data.Migrations.Sqlite
                     b.ToTable("Blobs", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Registry.Data.CollectionTallyRow", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("BlobLinksRemoved")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("BlobsRemoved")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BytesFreed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ManifestsRemoved")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("OrphanFilesRemoved")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("TagHistoryPruned")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("TagsExpired")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("UploadsRemoved")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("RunId");
+
+                    b.ToTable("CollectionTallies", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Registry.Data.ManifestBlobRow", b =>
                 {
                     b.Property<long>("ManifestId")
