@@ -40,7 +40,10 @@ public static class RegistryModule
         if (string.IsNullOrEmpty(options.Redis))
             services.AddSingleton<ISharedCacheTier, SingleInstanceTier>();
         else
+        {
             services.AddSingleton<ISharedCacheTier>(sp => new RedisCacheTier(options.Redis, sp.GetRequiredService<ILogger<RedisCacheTier>>()));
+            services.AddHostedService<BlobLinkWarmer>();
+        }
         services.AddSingleton(sp => new RegistryCache(new MemoryCache(new MemoryCacheOptions
         {
             SizeLimit = sp.GetRequiredService<IOptions<RegistryOptions>>().Value.CacheSizeBytes,

@@ -186,6 +186,31 @@ public sealed class SharedCacheTierTests
             "an instance trusted its cache again without hearing invalidations");
     }
 
+    [SkippableFact]
+    public async Task A_new_blob_link_is_hinted_to_the_other_instance_by_key_alone_and_malformed_hints_are_ignored()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var firstTier = await TrustedTierAsync(redis);
+        using var secondTier = await TrustedTierAsync(redis);
+        var first = new RegistryCache(new MemoryCache(new MemoryCacheOptions { SizeLimit = 1 << 20 }), firstTier);
+        var second = new RegistryCache(new MemoryCache(new MemoryCacheOptions { SizeLimit = 1 << 20 }), secondTier);
+        var hinted = new List<(long, string)>();
+        second.BlobLinkHinted += (repositoryId, digest) => { lock (hinted) hinted.Add((repositoryId, digest)); };
+        var digest = "sha256:" + new string('a', 64);
+
+        // Published before the real hint, on the channel the instances share: none is a blob link.
+        using (var planter = await ConnectionMultiplexer.ConnectAsync(redis.Configuration))
+            foreach (var planted in new[] { "+m\n5\nlatest", "+b\nfive\n" + digest, "+b\n5", "+" })
+                await planter.GetSubscriber().PublishAsync(RedisChannel.Literal("berth:registry:cache-invalidations"), planted);
+        first.SetNewBlobLink(5, digest, 1234, first.BlobStamp(5, digest), TimeSpan.FromMinutes(1));
+
+        Assert.Equal(1234, first.GetBlobSize(5, digest));
+        await EventuallyAsync(() => { lock (hinted) return hinted.Count > 0; }, "the other instance never heard the hint");
+        lock (hinted) Assert.Equal([(5L, digest)], hinted);
+        // A hint is not an answer: only the database fills the other instance's cache.
+        Assert.Null(second.GetBlobSize(5, digest));
+    }
+
     [Fact]
     public void A_command_the_client_canceled_is_an_outage_like_a_timeout_and_other_failures_are_not()
     {

@@ -57,6 +57,28 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
         return size;
     }
 
+    /// <summary>
+    /// Loads into the cache the links other instances hinted they made, one query per
+    /// repository: the database, not the hint, says whether each exists. Links due for
+    /// renewal are left to the next request, which renews them.
+    /// </summary>
+    public async Task WarmLinksAsync(IReadOnlyCollection<(long RepositoryId, string Digest)> hinted, CancellationToken cancellationToken)
+    {
+        var renewCutoff = registryDb.Now() - _renewLinksAfter;
+        await using var db = registryDb.Open();
+        foreach (var repository in hinted.Where(l => cache.GetBlobSize(l.RepositoryId, l.Digest) is null).GroupBy(l => l.RepositoryId))
+        {
+            var repositoryId = repository.Key;
+            var stamps = repository.Select(l => l.Digest).Distinct().ToDictionary(d => d, d => cache.BlobStamp(repositoryId, d));
+            var digests = stamps.Keys.ToArray();
+            var found = await (from link in db.RepositoryBlobs.AsNoTracking()
+                               join blob in db.Blobs.AsNoTracking() on link.Digest equals blob.Digest
+                               where link.RepositoryId == repositoryId && digests.Contains(link.Digest) && link.LinkedAt >= renewCutoff
+                               select new { link.Digest, blob.Size }).ToListAsync(cancellationToken);
+            foreach (var link in found) cache.SetBlobSize(repositoryId, link.Digest, link.Size, stamps[link.Digest], _renewLinksAfter);
+        }
+    }
+
     public async ValueTask<(long Size, BlobReader Reader)> OpenAsync(string repository, Digest digest, CancellationToken cancellationToken)
     {
         var repositoryId = await repositories.FindAsync(repository, cancellationToken)
@@ -95,7 +117,7 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
             await store.CommitUploadAsync(uploadId, digest, size, cancellationToken);
         }, cancellationToken);
         registryDb.Outbox.Wake();
-        cache.SetBlobSize(repositoryId, key, size, stamp, _renewLinksAfter);
+        cache.SetNewBlobLink(repositoryId, key, size, stamp, _renewLinksAfter);
     }
 
     /// <summary>Links the blob, or renews an existing link: either way garbage collection leaves it for a grace period.</summary>
@@ -154,7 +176,7 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
         }, cancellationToken);
         if (size is { } linked)
         {
-            cache.SetBlobSize(repositoryId, key, linked, stamp, _renewLinksAfter);
+            cache.SetNewBlobLink(repositoryId, key, linked, stamp, _renewLinksAfter);
             await quota.StoredAsync(charged, linked);
         }
         return size;

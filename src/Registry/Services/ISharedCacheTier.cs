@@ -22,6 +22,16 @@ public interface ISharedCacheTier
     event Action? Reset;
 
     /// <summary>
+    /// Tells the other instances that <paramref name="key"/> now resolves, so they may load
+    /// it from the database before a client asks. Only the key travels: a hint is never an
+    /// answer, and one lost costs a later miss.
+    /// </summary>
+    void Hint(string key);
+
+    /// <summary>Raised for a key an instance (this one included) hinted at.</summary>
+    event Action<string>? Hinted;
+
+    /// <summary>
     /// The shared copy of <paramref name="key"/>, if any, and the version it was read
     /// at: pass that to <see cref="Store"/> after reading the database, so a fill that
     /// a concurrent invalidation overtook is dropped. Never throws: an unreachable
@@ -57,6 +67,10 @@ public sealed class SingleInstanceTier : ISharedCacheTier
     public event Action<string>? Invalidated { add { } remove { } }
 
     public event Action? Reset { add { } remove { } }
+
+    public void Hint(string key) { }
+
+    public event Action<string>? Hinted { add { } remove { } }
 
     public ValueTask<SharedRead> ReadAsync(string key) => ValueTask.FromResult(SharedRead.Unavailable);
 

@@ -5,8 +5,8 @@ using StackExchange.Redis;
 namespace Berth.Registry.Services;
 
 /// <summary>
-/// The shared cache tier on Redis. Invalidations are published on one channel
-/// every registry instance subscribes to; copies live under
+/// The shared cache tier on Redis. Invalidations (and hints, prefixed "+") are
+/// published on one channel every registry instance subscribes to; copies live under
 /// <c>berth:registry:cache:{epoch}:c:{key}</c> with a version counter
 /// <c>…:v:{key}</c> that every invalidation bumps, so a fill prepared from a
 /// database read that an invalidation overtook is refused inside Redis.
@@ -21,6 +21,7 @@ public sealed class RedisCacheTier : ISharedCacheTier, IDisposable
 {
     private const string Prefix = "berth:registry:cache:";
     private const string ResetMessage = "*";
+    private const string HintPrefix = "+";
     private static readonly RedisKey EpochKey = "berth:registry:cache-epoch";
     private static readonly RedisChannel Channel = RedisChannel.Literal("berth:registry:cache-invalidations");
 
@@ -102,6 +103,11 @@ public sealed class RedisCacheTier : ISharedCacheTier, IDisposable
     {
         if (!message.HasValue) return;
         var key = message.ToString();
+        if (key.StartsWith(HintPrefix, StringComparison.Ordinal))
+        {
+            Hinted?.Invoke(key[HintPrefix.Length..]);
+            return;
+        }
         if (!key.StartsWith(ResetMessage, StringComparison.Ordinal))
         {
             Invalidated?.Invoke(key);
@@ -120,6 +126,8 @@ public sealed class RedisCacheTier : ISharedCacheTier, IDisposable
 
     public event Action? Reset;
 
+    public event Action<string>? Hinted;
+
     public void Announce(string key)
     {
         try
@@ -131,6 +139,18 @@ public sealed class RedisCacheTier : ISharedCacheTier, IDisposable
         {
             // The others are disconnected too or will be soon; each distrusts its own cache then.
             Distrust($"publish failed: {e.Message}");
+        }
+    }
+
+    public void Hint(string key)
+    {
+        try
+        {
+            _redis.GetSubscriber().Publish(Channel, HintPrefix + key, CommandFlags.FireAndForget);
+        }
+        catch (Exception e) when (RedisConnection.IsOutage(e))
+        {
+            // A lost hint costs the others one database read later; the outage itself is noticed elsewhere.
         }
     }
 

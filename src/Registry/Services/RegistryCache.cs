@@ -36,7 +36,15 @@ public sealed class RegistryCache
         _tier = tier;
         tier.Invalidated += InvalidateLocally;
         tier.Reset += Clear;
+        tier.Hinted += OnHint;
     }
+
+    /// <summary>
+    /// Another instance (or this one) linked a blob to a repository: a pull of it may come
+    /// here next. Nothing is cached from the hint itself (<see cref="BlobLinkWarmer"/> asks
+    /// the database); a key that is not a blob link is ignored.
+    /// </summary>
+    public event Action<long, string>? BlobLinkHinted;
 
     private static string ManifestKey(long repositoryId, string reference) => $"m\n{repositoryId}\n{reference}";
 
@@ -103,6 +111,20 @@ public sealed class RegistryCache
         Fill(BlobKey(repositoryId, digest), size, 128, stamp, lifetime);
 
     public void RemoveBlob(long repositoryId, string digest) => Invalidate(BlobKey(repositoryId, digest));
+
+    /// <summary>A link this instance just made: cached here, and hinted to the other instances.</summary>
+    public void SetNewBlobLink(long repositoryId, string digest, long size, long stamp, TimeSpan lifetime)
+    {
+        SetBlobSize(repositoryId, digest, size, stamp, lifetime);
+        _tier.Hint(BlobKey(repositoryId, digest));
+    }
+
+    private void OnHint(string key)
+    {
+        var parts = key.Split('\n');
+        if (parts is ["b", var repository, var digest] && long.TryParse(repository, out var repositoryId) && GetBlobSize(repositoryId, digest) is null)
+            BlobLinkHinted?.Invoke(repositoryId, digest);
+    }
 
     /// <summary>The repository's live tag names in ordinal order, as one snapshot that pages are cut from.</summary>
     public string[]? GetTagList(long repositoryId) =>

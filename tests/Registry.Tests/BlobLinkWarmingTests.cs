@@ -1,0 +1,42 @@
+using Berth.Registry.Services;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Berth.Registry.Tests;
+
+/// <summary>
+/// Warming hinted blob links (what an instance does when another one links a blob): the
+/// database decides what gets cached, whatever a hint names.
+/// </summary>
+public sealed class BlobLinkWarmingTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private readonly OciClient _oci = new(fixture.Server.CreateClient());
+
+    [Fact]
+    public async Task Warming_caches_the_links_the_database_has_and_nothing_a_hint_merely_names()
+    {
+        var services = fixture.Server.App.Services;
+        var cache = services.GetRequiredService<RegistryCache>();
+        var repositories = services.GetRequiredService<RepositoryDirectory>();
+        var repository = OciClient.NewRepository("warm");
+        var other = OciClient.NewRepository("warmother");
+        var content = OciClient.RandomBytes(300);
+        var digest = await _oci.PushBlobAsync(repository, content);
+        await _oci.PushBlobAsync(other, OciClient.RandomBytes(10));
+        var repositoryId = (await repositories.FindAsync(repository, CancellationToken.None))!.Value;
+        var otherId = (await repositories.FindAsync(other, CancellationToken.None))!.Value;
+        var unknown = OciClient.Sha256(OciClient.RandomBytes(10));
+        // As on an instance that did not make the link.
+        cache.RemoveBlob(repositoryId, digest);
+        Assert.Null(cache.GetBlobSize(repositoryId, digest));
+
+        await services.GetRequiredService<BlobService>().WarmLinksAsync(
+            [(repositoryId, digest), (otherId, digest), (repositoryId, unknown)], CancellationToken.None);
+
+        Assert.Equal(content.Length, cache.GetBlobSize(repositoryId, digest));
+        // The blob exists, but is not this repository's to serve.
+        Assert.Null(cache.GetBlobSize(otherId, digest));
+        Assert.Null(cache.GetBlobSize(repositoryId, unknown));
+        using var response = await _oci.SendAsync(HttpMethod.Head, $"/v2/{other}/blobs/{digest}");
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+    }
+}
