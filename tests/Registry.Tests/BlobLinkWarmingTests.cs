@@ -1,4 +1,6 @@
+using Berth.Registry.Data;
 using Berth.Registry.Services;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Berth.Registry.Tests;
@@ -38,5 +40,25 @@ public sealed class BlobLinkWarmingTests(ServerFixture fixture) : IClassFixture<
         Assert.Null(cache.GetBlobSize(repositoryId, unknown));
         using var response = await _oci.SendAsync(HttpMethod.Head, $"/v2/{other}/blobs/{digest}");
         Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_link_due_for_renewal_is_left_for_the_request_that_renews_it()
+    {
+        var services = fixture.Server.App.Services;
+        var cache = services.GetRequiredService<RegistryCache>();
+        var repository = OciClient.NewRepository("warmold");
+        var digest = await _oci.PushBlobAsync(repository, OciClient.RandomBytes(200));
+        var repositoryId = (await services.GetRequiredService<RepositoryDirectory>().FindAsync(repository, CancellationToken.None))!.Value;
+        await services.GetRequiredService<RegistryDb>().WriteAsync(db => db.RepositoryBlobs.Where(l => l.RepositoryId == repositoryId && l.Digest == digest)
+            .ExecuteUpdateAsync(u => u.SetProperty(l => l.LinkedAt, DateTime.UtcNow.AddDays(-30)), CancellationToken.None), CancellationToken.None);
+        cache.RemoveBlob(repositoryId, digest);
+
+        await services.GetRequiredService<BlobService>().WarmLinksAsync([(repositoryId, digest)], CancellationToken.None);
+
+        Assert.Null(cache.GetBlobSize(repositoryId, digest));
+        using var response = await _oci.SendAsync(HttpMethod.Head, $"/v2/{repository}/blobs/{digest}");
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(200, cache.GetBlobSize(repositoryId, digest));
     }
 }

@@ -221,11 +221,42 @@ public sealed class GarbageCollectionTests(ShortGraceServerFixture fixture) : IC
 
         var resumed = await Collector.RunAsync(request, _ => Task.CompletedTask, CancellationToken.None);
         Assert.Equal((1, 1, 2, 2), (resumed.TagHistoryPruned, resumed.ManifestsRemoved, resumed.BlobLinksRemoved, resumed.BlobsRemoved));
-        Assert.True(resumed.BytesFreed > 1024);
-        Assert.Equal(resumed.BlobsRemoved, (await Collector.RemovedSoFarAsync(request.RunId, CancellationToken.None)).BlobsRemoved);
+        Assert.Equal(BlobBytes(oldManifest), resumed.BytesFreed);
+        var tallied = await Collector.RemovedSoFarAsync(request.RunId, CancellationToken.None);
+        Assert.Equal((resumed.BlobsRemoved, resumed.BytesFreed), (tallied!.BlobsRemoved, tallied.BytesFreed));
 
         await Collector.ForgetTallyAsync(request.RunId, CancellationToken.None);
-        Assert.Equal(0, (await Collector.RemovedSoFarAsync(request.RunId, CancellationToken.None)).BlobsRemoved);
+        Assert.Null(await Collector.RemovedSoFarAsync(request.RunId, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_run_the_registry_keeps_no_tally_for_starts_from_the_figures_its_history_recorded()
+    {
+        var repository = OciClient.NewRepository("gcseed");
+        var (oldManifest, _) = await _oci.PushImageAsync(repository, "latest");
+        await _oci.PushImageAsync(repository, "latest");
+        await PastGraceAsync();
+        // An attempt cut off before the registry kept tallies: only the run's history has its figures.
+        var request = Request(new CollectionScope(Repository: repository)) with
+        {
+            RecordedSoFar = new CollectionReport { ManifestsRemoved = 5, BlobsRemoved = 7, BytesFreed = 1000 },
+        };
+
+        var report = await Collector.RunAsync(request, _ => Task.CompletedTask, CancellationToken.None);
+        Assert.Equal((6, 9, 1000 + BlobBytes(oldManifest)), (report.ManifestsRemoved, report.BlobsRemoved, report.BytesFreed));
+        // Once the tally exists it is what counts: the history's figures seed it once, not at every attempt.
+        var again = await Collector.RunAsync(request, _ => Task.CompletedTask, CancellationToken.None);
+        Assert.Equal((6, 9), (again.ManifestsRemoved, again.BlobsRemoved));
+        await Collector.ForgetTallyAsync(request.RunId, CancellationToken.None);
+    }
+
+    /// <summary>The config's and layers' sizes an OciClient-built manifest names.</summary>
+    private static long BlobBytes(byte[] manifest)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(manifest);
+        var root = document.RootElement;
+        return root.GetProperty("config").GetProperty("size").GetInt64()
+            + root.GetProperty("layers").EnumerateArray().Sum(l => l.GetProperty("size").GetInt64());
     }
 
     [Fact]

@@ -130,6 +130,7 @@ public sealed class CollectionRunner(CollectorDb collectorDb, CollectionLease le
         {
             DutyCycle = options.Value.DutyCycle,
             BusyDutyCycle = options.Value.BusyDutyCycle,
+            RecordedSoFar = RecordedSoFar(run),
         };
         try
         {
@@ -147,6 +148,13 @@ public sealed class CollectionRunner(CollectorDb collectorDb, CollectionLease le
             metrics.Completed(report, DateTime.UtcNow - started, run.DryRun);
             // Space was freed: quotas see the new figures at once rather than after their refresh.
             if (!run.DryRun) usage.Forget();
+            // The registry's tally rather than this attempt's report: should the lease have been lost
+            // and another attempt have run alongside, the tally holds what both removed.
+            if (!run.DryRun && await collector.RemovedSoFarAsync(runId, CancellationToken.None) is { } tallied)
+            {
+                tallied.Phase = report.Phase;
+                report = tallied;
+            }
             var succeeded = await SaveAsync(runId, report, CollectionRun.Succeeded, error: null, publish: true, CancellationToken.None);
             await ForgetTallyAsync(run);
             return succeeded;
@@ -159,15 +167,15 @@ public sealed class CollectionRunner(CollectorDb collectorDb, CollectionLease le
         catch (Exception e)
         {
             logger.LogError(e, "Collection {RunId} failed", runId);
+            // Without a tally (a dry run keeps none) or a database to read it from, the figures last saved stand.
             CollectionReport? removed = null;
             try
             {
-                removed = await collector.RemovedSoFarAsync(runId, CancellationToken.None);
-                removed.Phase = lastPhase;
+                if (!run.DryRun) removed = await collector.RemovedSoFarAsync(runId, CancellationToken.None);
+                if (removed is not null) removed.Phase = lastPhase;
             }
             catch (Exception readFailure)
             {
-                // Likely what failed the run: the figures last saved stand.
                 logger.LogWarning(readFailure, "Could not read what collection {RunId} removed before it failed", runId);
             }
             var failed = await SaveAsync(runId, removed, CollectionRun.Failed, e.Message, publish: false, CancellationToken.None);
@@ -191,6 +199,19 @@ public sealed class CollectionRunner(CollectorDb collectorDb, CollectionLease le
     }
 
     public const string Scheduled = "schedule";
+
+    /// <summary>The registry-side figures the run's row holds (retention's count is the collector's own).</summary>
+    private static CollectionReport RecordedSoFar(CollectionRun run) => new()
+    {
+        TagsExpired = run.TagsExpired,
+        TagHistoryPruned = run.TagHistoryPruned,
+        ManifestsRemoved = run.ManifestsRemoved,
+        BlobLinksRemoved = run.BlobLinksRemoved,
+        BlobsRemoved = run.BlobsRemoved,
+        BytesFreed = run.BytesFreed,
+        UploadsRemoved = run.UploadsRemoved,
+        OrphanFilesRemoved = run.OrphanFilesRemoved,
+    };
 
     private static EventActor ActorOf(CollectionRun run) =>
         run.RequestedBy == Scheduled ? EventActor.System : new EventActor(run.RequestedBy, "user", null, null);

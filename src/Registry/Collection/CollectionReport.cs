@@ -29,6 +29,10 @@ public sealed class CollectionReport
     /// <summary>Blobs found in the trash after a crash, put back or deleted.</summary>
     public int TrashRecovered { get; set; }
 
+    /// <summary>Nothing removed (the phase aside).</summary>
+    public bool IsEmpty => TagsExpired == 0 && TagHistoryPruned == 0 && ManifestsRemoved == 0 && BlobLinksRemoved == 0
+        && BlobsRemoved == 0 && BytesFreed == 0 && UploadsRemoved == 0 && OrphanFilesRemoved == 0;
+
     /// <summary>Adds what one batch removed.</summary>
     public void Add(CollectionReport removed)
     {

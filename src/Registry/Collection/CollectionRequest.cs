@@ -36,4 +36,10 @@ public sealed record CollectionRequest(
     /// collection, so a collection at its idle pace slows them down.
     /// </summary>
     public double BusyDutyCycle { get; init; } = 1.0;
+
+    /// <summary>
+    /// What the run's history says earlier attempts removed: the tally starts from it
+    /// when the registry has none for the run (an attempt cut off before tallies were kept).
+    /// </summary>
+    public CollectionReport? RecordedSoFar { get; init; }
 }

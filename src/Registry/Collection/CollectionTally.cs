@@ -22,8 +22,12 @@ internal sealed class CollectionTally
     /// <summary>Counts nothing: dry runs and the tag-expiry watcher, which is not a run.</summary>
     public static CollectionTally None { get; } = new(null);
 
-    /// <summary>The run's tally, created at its first attempt; returns what earlier attempts removed.</summary>
-    public static async Task<(CollectionTally Tally, CollectionReport SoFar)> OpenAsync(RegistryDb registryDb, Guid runId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The run's tally, created at its first attempt (from <paramref name="recordedSoFar"/>, if
+    /// given); returns what earlier attempts removed.
+    /// </summary>
+    public static async Task<(CollectionTally Tally, CollectionReport SoFar)> OpenAsync(
+        RegistryDb registryDb, Guid runId, CollectionReport? recordedSoFar, CancellationToken cancellationToken)
     {
         var row = await registryDb.WriteAsync(async db =>
         {
@@ -32,7 +36,20 @@ internal sealed class CollectionTally
             await db.CollectionTallies.Where(t => t.RunId != runId && t.StartedAt < leftoverCutoff).ExecuteDeleteAsync(cancellationToken);
             var existing = await db.CollectionTallies.AsNoTracking().FirstOrDefaultAsync(t => t.RunId == runId, cancellationToken);
             if (existing is not null) return existing;
-            var created = new CollectionTallyRow { RunId = runId, StartedAt = now };
+            var seed = recordedSoFar ?? new CollectionReport();
+            var created = new CollectionTallyRow
+            {
+                RunId = runId,
+                StartedAt = now,
+                TagsExpired = seed.TagsExpired,
+                TagHistoryPruned = seed.TagHistoryPruned,
+                ManifestsRemoved = seed.ManifestsRemoved,
+                BlobLinksRemoved = seed.BlobLinksRemoved,
+                BlobsRemoved = seed.BlobsRemoved,
+                BytesFreed = seed.BytesFreed,
+                UploadsRemoved = seed.UploadsRemoved,
+                OrphanFilesRemoved = seed.OrphanFilesRemoved,
+            };
             db.CollectionTallies.Add(created);
             await db.SaveChangesAsync(cancellationToken);
             return created;
@@ -60,10 +77,10 @@ internal sealed class CollectionTally
         OrphanFilesRemoved = row.OrphanFilesRemoved,
     };
 
-    /// <summary>Adds a batch's removals; call inside the batch's transaction.</summary>
+    /// <summary>Adds a batch's removals; call inside the batch's transaction. A batch that removed nothing writes nothing.</summary>
     public Task AddAsync(RegistryDbContext db, CollectionReport removed, CancellationToken cancellationToken)
     {
-        if (_runId is not { } runId) return Task.CompletedTask;
+        if (_runId is not { } runId || removed.IsEmpty) return Task.CompletedTask;
         return db.CollectionTallies.Where(t => t.RunId == runId).ExecuteUpdateAsync(u => u
             .SetProperty(t => t.TagsExpired, t => t.TagsExpired + removed.TagsExpired)
             .SetProperty(t => t.TagHistoryPruned, t => t.TagHistoryPruned + removed.TagHistoryPruned)

@@ -37,7 +37,7 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
     {
         var (tally, report) = request.DryRun
             ? (CollectionTally.None, new CollectionReport())
-            : await CollectionTally.OpenAsync(registryDb, request.RunId, cancellationToken);
+            : await CollectionTally.OpenAsync(registryDb, request.RunId, request.RecordedSoFar, cancellationToken);
         var pacer = new Pacer(activity, request.DutyCycle, request.BusyDutyCycle);
         var now = registryDb.Now();
         var graceCutoff = now - GracePeriod;
@@ -92,9 +92,9 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
         return report;
     }
 
-    /// <summary>What the attempts of a run removed so far (nothing for a dry run), for recording a run that failed.</summary>
-    public async Task<CollectionReport> RemovedSoFarAsync(Guid runId, CancellationToken cancellationToken) =>
-        await CollectionTally.ReadAsync(registryDb, runId, cancellationToken) ?? new CollectionReport();
+    /// <summary>What the attempts of a run removed so far; null when the registry keeps no tally for it (a dry run, a finished run).</summary>
+    public Task<CollectionReport?> RemovedSoFarAsync(Guid runId, CancellationToken cancellationToken) =>
+        CollectionTally.ReadAsync(registryDb, runId, cancellationToken);
 
     /// <summary>Drops a finished run's tally once its totals are recorded in the run's history.</summary>
     public Task ForgetTallyAsync(Guid runId, CancellationToken cancellationToken) => CollectionTally.ForgetAsync(registryDb, runId, cancellationToken);

@@ -42,7 +42,8 @@ public sealed class RegistryCache
     /// <summary>
     /// Another instance (or this one) linked a blob to a repository: a pull of it may come
     /// here next. Nothing is cached from the hint itself (<see cref="BlobLinkWarmer"/> asks
-    /// the database); a key that is not a blob link is ignored.
+    /// the database); a key that is not a blob link is ignored, and so is every hint while
+    /// nothing could be cached from the database's answer (the tier is not trusted).
     /// </summary>
     public event Action<long, string>? BlobLinkHinted;
 
@@ -121,8 +122,10 @@ public sealed class RegistryCache
 
     private void OnHint(string key)
     {
+        if (!_tier.Trusted) return;
         var parts = key.Split('\n');
-        if (parts is ["b", var repository, var digest] && long.TryParse(repository, out var repositoryId) && GetBlobSize(repositoryId, digest) is null)
+        if (parts is ["b", var repository, var digest] && long.TryParse(repository, out var repositoryId) && Oci.Digest.TryParse(digest, out _)
+            && GetBlobSize(repositoryId, digest) is null)
             BlobLinkHinted?.Invoke(repositoryId, digest);
     }
 
