@@ -8,9 +8,18 @@ namespace Berth.Server;
 /// <summary>Builds the Server: the selected modules behind one port, for /v2, gRPC(-Web) and REST alike.</summary>
 public static class ServerApp
 {
+    /// <summary>
+    /// Configuration is read once, at start. Reloading it on change means watching the
+    /// content root and everything beneath it, and the default data directory is beneath
+    /// it: every database and blob write then wakes the watcher (a quarter of the CPU
+    /// that recording a pull costs). An operator can still turn it on with
+    /// --hostBuilder:reloadConfigOnChange true (a later argument wins).
+    /// </summary>
+    public const string NoConfigReload = "--hostBuilder:reloadConfigOnChange=false";
+
     public static WebApplication Build(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        var builder = WebApplication.CreateBuilder([NoConfigReload, .. args]);
         var modules = ModuleCatalog.Select(builder.Configuration["services"]);
 
         builder.AddServiceDefaults();
