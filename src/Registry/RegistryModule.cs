@@ -52,6 +52,8 @@ public static class RegistryModule
         services.AddSingleton<UploadProgress>();
         services.AddSingleton<BlobService>();
         services.AddSingleton<UploadService>();
+        services.AddSingleton<UploadSessionRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<UploadSessionRecorder>());
         services.AddSingleton<TagWriter>();
         services.AddSingleton<ManifestService>();
         services.AddSingleton<CatalogService>();

@@ -21,7 +21,7 @@ namespace Berth.Registry.Collection;
 /// go to the store's trash inside the deleting transaction and are purged only
 /// after it commits, and a run first settles whatever a crash left in the trash.
 /// </summary>
-public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, RegistryCache cache, ForegroundActivity activity, IOptions<RegistryOptions> options, ILogger<GarbageCollector> logger)
+public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, RegistryCache cache, ForegroundActivity activity, UploadSessionRecorder uploadSessions, IOptions<RegistryOptions> options, ILogger<GarbageCollector> logger)
 {
     /// <summary>Small enough that a batch holds the write path (SQLite's gate, the blobs' locks) only for milliseconds.</summary>
     private const int BatchSize = 100;
@@ -323,6 +323,8 @@ public sealed class GarbageCollector(RegistryDb registryDb, IBlobStore store, Re
     private async Task RemoveStaleUploadsAsync(CollectionRequest request, DateTime now, CollectionTally tally, CollectionReport report, CancellationToken cancellationToken)
     {
         var cutoff = now - request.StaleUploadAge;
+        // This instance's newest sessions have no row yet; without one, a session looks like a whole-blob upload's file.
+        await uploadSessions.FlushAsync(cancellationToken);
         var staged = new Dictionary<Guid, DateTime>();
         await foreach (var upload in store.ListUploadsAsync(cancellationToken)) staged[upload.Key] = upload.ModifiedAt;
         await using var db = registryDb.Open();

@@ -13,15 +13,15 @@ namespace Berth.Registry.Services;
 /// what the client claimed is moved to its content address and recorded.
 /// </summary>
 public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobService blobs, UploadProgress progress, RegistryMetrics metrics, EventActors actors,
-    RepositoryDirectory repositories, QuotaCheck quota)
+    RepositoryDirectory repositories, QuotaCheck quota, UploadSessionRecorder sessions)
 {
+    /// <summary>Starts a session: its staged file now, its row a moment later unless it ends first (<see cref="UploadSessionRecorder"/>).</summary>
     public async Task<Guid> StartAsync(long repositoryId, CancellationToken cancellationToken)
     {
         var id = Guid.NewGuid();
         await store.CreateUploadAsync(id, cancellationToken);
-        var now = registryDb.Now();
-        await registryDb.SaveAsync(db => db.UploadSessions.Add(new UploadSessionRow { Id = id, RepositoryId = repositoryId, StartedAt = now }), cancellationToken);
         progress.Get(id).RepositoryId = repositoryId;
+        sessions.Started(new UploadSessionRow { Id = id, RepositoryId = repositoryId, StartedAt = registryDb.Now() });
         return id;
     }
 
@@ -165,8 +165,17 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
         }
         await store.SealUploadAsync(uploadId, cancellationToken);
         // Once the digest is verified the blob is kept, even if the client hangs up now.
-        // The session ends in the same transaction as the blob is recorded.
-        await blobs.CommitUploadAsync(repositoryId, uploadId, expected, size, endsSession: hasSession, CancellationToken.None);
+        // The session ends in the same transaction as the blob is recorded (if it has a row yet).
+        var rowless = hasSession ? await sessions.EndingAsync(uploadId) : null;
+        try
+        {
+            await blobs.CommitUploadAsync(repositoryId, uploadId, expected, size, endsSession: hasSession, CancellationToken.None);
+        }
+        catch
+        {
+            sessions.Restore(rowless);
+            throw;
+        }
         await quota.StoredAsync(charged, size);
         metrics.BlobUploaded(size);
     }
@@ -181,6 +190,7 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
 
     private async Task DiscardAsync(Guid uploadId, bool hasSession)
     {
+        if (hasSession) await sessions.EndingAsync(uploadId);
         await store.DeleteUploadAsync(uploadId, CancellationToken.None);
         if (hasSession)
             await registryDb.WriteAsync(db => db.UploadSessions.Where(u => u.Id == uploadId).ExecuteDeleteAsync(CancellationToken.None), CancellationToken.None);
@@ -202,14 +212,31 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
     /// this instance started or already found needs no database look-up (the Gateway
     /// keeps an upload's requests on the instance that started it); whether it is still
     /// in progress is then the store's to say, since a session ends with its staged bytes.
+    /// A session another instance started may not have its row yet: while its staged
+    /// file is there, the row is waited for (<see cref="UploadSessionRecorder.LongestWait"/>).
     /// </summary>
     private async Task EnsureSessionAsync(long repositoryId, Guid uploadId, CancellationToken cancellationToken)
     {
-        if (progress.Find(uploadId)?.RepositoryId == repositoryId) return;
-        await using var db = registryDb.Open();
-        var exists = await db.UploadSessions.AsNoTracking().AnyAsync(u => u.Id == uploadId && u.RepositoryId == repositoryId, cancellationToken);
-        if (!exists) throw UnknownUpload(uploadId);
+        if (progress.Find(uploadId)?.RepositoryId is { } known)
+        {
+            if (known == repositoryId) return;
+            throw UnknownUpload(uploadId); // this instance knows the session, and it is another repository's
+        }
+        var giveUpAt = Environment.TickCount64 + (long)UploadSessionRecorder.LongestWait.TotalMilliseconds;
+        while (!await SessionRowExistsAsync(repositoryId, uploadId, cancellationToken))
+        {
+            if (Environment.TickCount64 >= giveUpAt || await store.GetUploadSizeAsync(uploadId, cancellationToken) is null) throw UnknownUpload(uploadId);
+            await Task.Delay(RowPollInterval, cancellationToken);
+        }
         progress.Get(uploadId).RepositoryId = repositoryId;
+    }
+
+    private static readonly TimeSpan RowPollInterval = TimeSpan.FromMilliseconds(100);
+
+    private async Task<bool> SessionRowExistsAsync(long repositoryId, Guid uploadId, CancellationToken cancellationToken)
+    {
+        await using var db = registryDb.Open();
+        return await db.UploadSessions.AsNoTracking().AnyAsync(u => u.Id == uploadId && u.RepositoryId == repositoryId, cancellationToken);
     }
 
     private static RegistryException UnknownUpload(Guid uploadId) =>
