@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Web;
 using Berth.Gateway;
+using Berth.Registry.Services;
 using Berth.TestSupport;
 
 namespace Berth.EndToEnd.Tests;
@@ -70,10 +71,16 @@ public sealed class UploadAffinityTests
         await AssertUnknownAsync(await toFirst.PutAsync(WithDigest(committed, blobOfTwo), new ByteArrayContent([])));
         Assert.Equal(blobOfTwo, await toFirst.GetByteArrayAsync($"/v2/affinity/app/blobs/{ImagePushes.Sha256(blobOfTwo)}"));
 
-        // A session of one repository is not another's, whichever instance started it.
+        // A session of one repository is not another's, whichever instance started it; an instance
+        // that does not know the session says so at once, without waiting for its row to be written.
         await StartAsync(toFirst, "affinity/other");
         var elsewhere = new Uri(await StartAsync(toFirst, "affinity/app")).AbsolutePath;
         await AssertUnknownAsync(await toFirst.PatchAsync(elsewhere.Replace("affinity/app", "affinity/other"), Chunk([1], 0)));
+        await Task.Delay(UploadSessionRecorder.LongestWait);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await AssertUnknownAsync(await toSecond.PatchAsync(elsewhere.Replace("affinity/app", "affinity/other"), Chunk([1], 0)));
+        Assert.True(clock.Elapsed < UploadSessionRecorder.Delay, $"took {clock.Elapsed}");
+        await PatchAsync(toSecond, elsewhere, [1], 0);
     }
 
     private static async Task<string> StartAsync(HttpClient http, string repository)

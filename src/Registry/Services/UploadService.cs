@@ -212,31 +212,37 @@ public sealed class UploadService(RegistryDb registryDb, IBlobStore store, BlobS
     /// this instance started or already found needs no database look-up (the Gateway
     /// keeps an upload's requests on the instance that started it); whether it is still
     /// in progress is then the store's to say, since a session ends with its staged bytes.
-    /// A session another instance started may not have its row yet: while its staged
-    /// file is there, the row is waited for (<see cref="UploadSessionRecorder.LongestWait"/>).
+    /// A session another instance started in the last moment may not have its row yet
+    /// (<see cref="UploadSessionRecorder"/>): while its staged file was written to less than
+    /// <see cref="UploadSessionRecorder.LongestWait"/> ago, the row is waited for, at most that long.
     /// </summary>
     private async Task EnsureSessionAsync(long repositoryId, Guid uploadId, CancellationToken cancellationToken)
     {
         if (progress.Find(uploadId)?.RepositoryId is { } known)
         {
             if (known == repositoryId) return;
-            throw UnknownUpload(uploadId); // this instance knows the session, and it is another repository's
+            throw UnknownUpload(uploadId); // this instance knows the session: another repository's
         }
         var giveUpAt = Environment.TickCount64 + (long)UploadSessionRecorder.LongestWait.TotalMilliseconds;
-        while (!await SessionRowExistsAsync(repositoryId, uploadId, cancellationToken))
+        long? owner;
+        while ((owner = await SessionRepositoryAsync(uploadId, cancellationToken)) is null)
         {
-            if (Environment.TickCount64 >= giveUpAt || await store.GetUploadSizeAsync(uploadId, cancellationToken) is null) throw UnknownUpload(uploadId);
+            var stagedAt = await store.GetUploadModifiedAtAsync(uploadId, cancellationToken);
+            var rowMayStillCome = stagedAt is { } written && DateTime.UtcNow - written < UploadSessionRecorder.LongestWait;
+            if (!rowMayStillCome || Environment.TickCount64 >= giveUpAt) throw UnknownUpload(uploadId);
             await Task.Delay(RowPollInterval, cancellationToken);
         }
+        if (owner != repositoryId) throw UnknownUpload(uploadId);
         progress.Get(uploadId).RepositoryId = repositoryId;
     }
 
     private static readonly TimeSpan RowPollInterval = TimeSpan.FromMilliseconds(100);
 
-    private async Task<bool> SessionRowExistsAsync(long repositoryId, Guid uploadId, CancellationToken cancellationToken)
+    /// <summary>The repository of the upload's session row, or null when it has none.</summary>
+    private async Task<long?> SessionRepositoryAsync(Guid uploadId, CancellationToken cancellationToken)
     {
         await using var db = registryDb.Open();
-        return await db.UploadSessions.AsNoTracking().AnyAsync(u => u.Id == uploadId && u.RepositoryId == repositoryId, cancellationToken);
+        return await db.UploadSessions.AsNoTracking().Where(u => u.Id == uploadId).Select(u => (long?)u.RepositoryId).FirstOrDefaultAsync(cancellationToken);
     }
 
     private static RegistryException UnknownUpload(Guid uploadId) =>

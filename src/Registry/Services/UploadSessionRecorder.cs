@@ -31,32 +31,32 @@ public sealed class UploadSessionRecorder(RegistryDb registryDb, ILogger<UploadS
 
     /// <summary>
     /// Sessions without a row, and when each is due (<see cref="Environment.TickCount64"/>:
-    /// the delay is real time, whatever clock the database's timestamps follow), in the
-    /// order they became pending, which is the order they fall due.
+    /// the delay is real time, whatever clock the database's timestamps follow). Only the
+    /// last moment's sessions are here, so each write looks through them all.
     /// </summary>
     private readonly Dictionary<Guid, PendingSession> _pending = [];
-    private readonly Queue<Guid> _order = new();
 
     private sealed record PendingSession(UploadSessionRow Session, long DueAt);
 
-    /// <summary>Sessions in the batch being written, and that write.</summary>
+    /// <summary>Sessions in a batch being written, and that write.</summary>
     private readonly Dictionary<Guid, Task> _writing = [];
 
-    /// <summary>Sessions waiting for their row, for tests and metrics.</summary>
+    private long _rowsWritten;
+
+    /// <summary>Sessions waiting for their row.</summary>
     public int PendingCount
     {
         get { lock (_gate) return _pending.Count; }
     }
 
+    /// <summary>Session rows this instance has written since it started.</summary>
+    public long RowsWritten => Interlocked.Read(ref _rowsWritten);
+
     /// <summary>A new session: its row is written after <see cref="Delay"/> unless it ends first.</summary>
     public void Started(UploadSessionRow session)
     {
         var dueAt = Environment.TickCount64 + (long)Delay.TotalMilliseconds;
-        lock (_gate)
-        {
-            _pending[session.Id] = new PendingSession(session, dueAt);
-            _order.Enqueue(session.Id);
-        }
+        lock (_gate) _pending[session.Id] = new PendingSession(session, dueAt);
     }
 
     /// <summary>
@@ -67,15 +67,17 @@ public sealed class UploadSessionRecorder(RegistryDb registryDb, ILogger<UploadS
     /// </summary>
     public async Task<UploadSessionRow?> EndingAsync(Guid uploadId)
     {
-        Task write;
-        lock (_gate)
+        while (true)
         {
-            if (_pending.Remove(uploadId, out var pending)) return pending.Session;
-            if (!_writing.TryGetValue(uploadId, out write!)) return null;
+            Task write;
+            lock (_gate)
+            {
+                if (_pending.Remove(uploadId, out var pending)) return pending.Session;
+                if (!_writing.TryGetValue(uploadId, out write!)) return null;
+            }
+            // A failed write puts the session back among the pending before it completes: look again.
+            try { await write; } catch { /* the writer logs it */ }
         }
-        // A failed write puts the session back among the pending: look again.
-        try { await write; } catch { /* the writer logs it */ }
-        return await EndingAsync(uploadId);
     }
 
     /// <summary>An ending that failed leaves the session going: it gets its row as if it had just started.</summary>
@@ -84,28 +86,35 @@ public sealed class UploadSessionRecorder(RegistryDb registryDb, ILogger<UploadS
         if (session is not null) Started(session);
     }
 
-    /// <summary>Writes every pending session's row now, whatever its age: before the collector looks for stale sessions, and on shutdown.</summary>
-    public Task FlushAsync(CancellationToken cancellationToken) => WriteDueAsync(long.MaxValue, cancellationToken);
+    /// <summary>
+    /// Writes every pending session's row now, whatever its age, and waits for writes under
+    /// way: before the collector looks for stale sessions, and on shutdown.
+    /// </summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await WriteDueAsync(long.MaxValue, cancellationToken);
+        Task[] underWay;
+        lock (_gate) underWay = [.. _writing.Values.Distinct()];
+        await Task.WhenAll(underWay).WaitAsync(cancellationToken);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        try
+        while (!stoppingToken.IsCancellationRequested)
         {
-            while (true)
+            try
             {
                 await Task.Delay(Tick, stoppingToken);
-                try
-                {
-                    await WriteDueAsync(Environment.TickCount64, stoppingToken);
-                }
-                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-                {
-                    logger.LogWarning(e, "Could not record upload sessions; trying again");
-                }
+                await WriteDueAsync(Environment.TickCount64, stoppingToken);
             }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                // Stopping: what is pending is written by StopAsync.
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Could not record {Count} upload sessions; trying again", PendingCount);
+            }
         }
     }
 
@@ -126,36 +135,35 @@ public sealed class UploadSessionRecorder(RegistryDb registryDb, ILogger<UploadS
     /// <summary>Writes the rows of the sessions due by <paramref name="now"/> (a <see cref="Environment.TickCount64"/>), in one transaction.</summary>
     private async Task WriteDueAsync(long now, CancellationToken cancellationToken)
     {
-        var due = new List<PendingSession>();
+        List<PendingSession> due;
         var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
         {
-            while (_order.TryPeek(out var id))
+            due = [.. _pending.Values.Where(p => p.DueAt <= now)];
+            foreach (var pending in due)
             {
-                if (!_pending.TryGetValue(id, out var pending))
-                {
-                    _order.Dequeue(); // ended, or queued again by Restore
-                    continue;
-                }
-                if (pending.DueAt > now) break;
-                _order.Dequeue();
-                _pending.Remove(id);
-                due.Add(pending);
-                _writing[id] = written.Task;
+                _pending.Remove(pending.Session.Id);
+                _writing[pending.Session.Id] = written.Task;
             }
         }
         if (due.Count == 0) return;
+        int added;
         try
         {
-            await registryDb.WriteAsync(async db =>
+            added = await registryDb.WriteAsync(async db =>
             {
-                // A session of a repository deleted meanwhile has nothing to go on with.
+                var ids = due.Select(p => p.Session.Id).ToArray();
                 var repositoryIds = due.Select(p => p.Session.RepositoryId).Distinct().ToArray();
+                // A session of a repository deleted meanwhile has nothing to go on with; a row already
+                // there was written by an attempt whose commit went through but whose answer was lost.
                 var existing = (await db.Repositories.Where(r => repositoryIds.Contains(r.Id)).Select(r => r.Id).ToListAsync(cancellationToken)).ToHashSet();
+                var recorded = (await db.UploadSessions.Where(u => ids.Contains(u.Id)).Select(u => u.Id).ToListAsync(cancellationToken)).ToHashSet();
                 // New rows each attempt: a failed SaveChanges leaves its entities tracked by the context it used.
-                db.UploadSessions.AddRange(due.Where(p => existing.Contains(p.Session.RepositoryId))
-                    .Select(p => new UploadSessionRow { Id = p.Session.Id, RepositoryId = p.Session.RepositoryId, StartedAt = p.Session.StartedAt }));
+                var rows = due.Where(p => existing.Contains(p.Session.RepositoryId) && !recorded.Contains(p.Session.Id))
+                    .Select(p => new UploadSessionRow { Id = p.Session.Id, RepositoryId = p.Session.RepositoryId, StartedAt = p.Session.StartedAt }).ToList();
+                db.UploadSessions.AddRange(rows);
                 await db.SaveChangesAsync(cancellationToken);
+                return rows.Count;
             }, cancellationToken);
         }
         catch (Exception e)
@@ -165,12 +173,12 @@ public sealed class UploadSessionRecorder(RegistryDb registryDb, ILogger<UploadS
                 {
                     _writing.Remove(pending.Session.Id);
                     _pending.TryAdd(pending.Session.Id, pending);
-                    _order.Enqueue(pending.Session.Id);
                 }
             written.SetException(e);
             _ = written.Task.Exception; // observed: an ending waiting on it looks again, and the caller has the exception
             throw;
         }
+        Interlocked.Add(ref _rowsWritten, added);
         lock (_gate)
             foreach (var pending in due)
                 _writing.Remove(pending.Session.Id);

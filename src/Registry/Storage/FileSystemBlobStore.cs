@@ -41,6 +41,12 @@ public sealed class FileSystemBlobStore : IBlobStore
         return ValueTask.FromResult(info.Exists ? info.Length : (long?)null);
     }
 
+    public ValueTask<DateTime?> GetUploadModifiedAtAsync(Guid uploadId, CancellationToken cancellationToken)
+    {
+        var info = new FileInfo(UploadPath(uploadId));
+        return ValueTask.FromResult(info.Exists ? info.LastWriteTimeUtc : (DateTime?)null);
+    }
+
     public ValueTask<BlobReader?> OpenReadAsync(Digest digest, CancellationToken cancellationToken)
     {
         var path = BlobPath(digest);

@@ -50,6 +50,9 @@ public interface IBlobStore
     /// <summary>Bytes received so far, or null when the upload does not exist.</summary>
     ValueTask<long?> GetUploadSizeAsync(Guid uploadId, CancellationToken cancellationToken);
 
+    /// <summary>When the staged upload was created or last written (UTC), or null when it does not exist.</summary>
+    ValueTask<DateTime?> GetUploadModifiedAtAsync(Guid uploadId, CancellationToken cancellationToken);
+
     /// <summary>
     /// Appends <paramref name="source"/> to the staged upload, feeding every byte to
     /// <paramref name="hasher"/> as it is written. Returns the new size.
