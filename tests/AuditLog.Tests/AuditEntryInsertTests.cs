@@ -36,6 +36,56 @@ public sealed class AuditEntryInsertTests
         Assert.Equal(1_000, await AutocheckpointAsync(registry));
     }
 
+    [Fact]
+    public async Task Rows_inserted_directly_are_stored_on_sqlite_exactly_as_ef_stores_them()
+    {
+        using var data = new TempDirectory("berth-auditlog-storage");
+        await using var server = await BerthHosts.StartSecuredServerAsync(data.Path);
+        var auditLogDb = server.App.Services.GetRequiredService<AuditLogDb>();
+        // Upper-case hex letters in the id, ticks that need all seven fraction digits, every optional field set.
+        var viaEf = Sample(Guid.Parse("0190a3b4-c5d6-7e8f-9a0b-1c2d3e4f5a6b"), new DateTime(2026, 11, 30, 1, 2, 3, DateTimeKind.Utc).AddTicks(1234567));
+        var direct = Sample(Guid.Parse("0190a3b4-c5d6-7e8f-9a0b-1c2d3e4f5a6c"), viaEf.OccurredAt);
+        var sparse = Sample(Guid.Parse("0190a3b4-c5d6-7e8f-9a0b-1c2d3e4f5a6d"), new DateTime(2026, 11, 30, 1, 2, 3, DateTimeKind.Utc));
+        sparse.Repository = sparse.Address = sparse.UserAgent = sparse.RequestId = null;
+        var sparseViaEf = Sample(Guid.Parse("0190a3b4-c5d6-7e8f-9a0b-1c2d3e4f5a6e"), sparse.OccurredAt);
+        sparseViaEf.Repository = sparseViaEf.Address = sparseViaEf.UserAgent = sparseViaEf.RequestId = null;
+        await using (var db = auditLogDb.Open())
+        {
+            db.Entries.AddRange(viaEf, sparseViaEf);
+            await db.SaveChangesAsync();
+        }
+        await auditLogDb.WriteAsync(db => Recording.AuditRecorder.AppendAsync(db, [direct, sparse], CancellationToken.None), CancellationToken.None);
+
+        Assert.Equal(await StoredAsync(auditLogDb, viaEf), await StoredAsync(auditLogDb, direct));
+        Assert.Equal(await StoredAsync(auditLogDb, sparseViaEf), await StoredAsync(auditLogDb, sparse));
+        await using var read = auditLogDb.Open();
+        Assert.Equal(direct.EntryId, (await read.Entries.SingleAsync(e => e.EntryId == direct.EntryId)).EntryId); // EF's own comparison finds it
+    }
+
+    private static AuditEntry Sample(Guid entryId, DateTime occurredAt) => new()
+    {
+        EntryId = entryId, Kind = "pull_repo", Namespace = "storage", Repository = "storage/app", Performer = "someone", PerformerKind = "user",
+        Address = "2001:db8::7", UserAgent = "podman/5.0 (ünïcode)", RequestId = "0af7651916cd43dd8448eb211c80319c", OccurredAt = occurredAt,
+        Metadata = """{"digest":"sha256:00"}""", SourceEvent = "Berth.Contracts.Registry.ManifestPulled",
+    };
+
+    /// <summary>Every column of the entry's row as SQLite holds it (its storage class and its text), the id and entry id made comparable.</summary>
+    private static async Task<List<string>> StoredAsync(AuditLogDb auditLogDb, AuditEntry entry)
+    {
+        await using var db = auditLogDb.Open();
+        await db.Database.OpenConnectionAsync();
+        var columns = db.Model.FindEntityType(typeof(AuditEntry))!.GetProperties().Select(p => p.GetColumnName()).ToList();
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = "SELECT " + string.Join(", ", columns.Select(c => $"typeof(\"{c}\") || ':' || quote(\"{c}\")")) + " FROM audit_entries WHERE \"EntryId\" = $id";
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = "$id";
+        parameter.Value = entry.EntryId.ToString().ToUpperInvariant();
+        command.Parameters.Add(parameter);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync(), $"no row stored with the entry id {entry.EntryId} in upper case");
+        return [.. columns.Select((c, i) => c is "Id" ? "id" : reader.GetString(i).Replace(entry.EntryId.ToString().ToUpperInvariant(), "ENTRY-ID"))];
+    }
+
     private static async Task<long> AutocheckpointAsync(DbContext db)
     {
         await db.Database.OpenConnectionAsync();

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
+using SQLitePCL;
 
 namespace Berth.AuditLog.Data;
 
@@ -39,28 +40,29 @@ internal static class AuditEntryInsert
     /// several rows: any of them makes SQLite copy every page the statement touches to a
     /// statement journal first, so that it could undo the statement alone. For a row and
     /// its index entries that is tens of kilobytes a row, written to a temporary file.
-    /// A row statement binds few parameters, too: SQLite finds each by name.
+    /// The statement is SQLite's own, prepared once for the batch and bound by position
+    /// (<see cref="SqliteRow"/>): Microsoft.Data.Sqlite's command would look each parameter
+    /// up by name, transcode each string and make a data reader, for every row.
     /// SQLite runs one statement at a time on the connection: synchronous calls are the fast path.
     /// </summary>
     private static int InsertOneByOne(AuditLogDbContext db, InsertTable table, IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
     {
         var connection = (SqliteConnection)db.Database.GetDbConnection();
-        using var command = connection.CreateCommand();
-        command.Transaction = (SqliteTransaction?)db.Database.CurrentTransaction?.GetDbTransaction();
-        command.CommandText = table.Statement("INSERT OR IGNORE INTO", rowCount: 1, returning: false);
-        var parameters = table.Columns.Select((_, i) => table.Parameter(command, i, null)).ToArray();
-        command.Parameters.AddRange(parameters);
-        command.Prepare();
-        var inserted = 0;
-        foreach (var entry in entries)
+        var handle = connection.Handle ?? throw new InvalidOperationException("the audit log's SQLite connection is not open");
+        SqliteRow.Check(raw.sqlite3_prepare_v2(handle, table.Statement("INSERT OR IGNORE INTO", rowCount: 1, returning: false), out var statement), handle);
+        using (statement)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            for (var i = 0; i < parameters.Length; i++) parameters[i].Value = table.Value(i, entry);
-            if (command.ExecuteNonQuery() == 0) continue;
-            entry.Id = SQLitePCL.raw.sqlite3_last_insert_rowid(connection.Handle);
-            inserted++;
+            var inserted = 0;
+            foreach (var entry in entries)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                for (var i = 0; i < table.Columns.Length; i++) SqliteRow.Bind(statement, handle, i + 1, table.Value(i, entry));
+                if (!SqliteRow.Run(statement, handle)) continue;
+                entry.Id = raw.sqlite3_last_insert_rowid(handle);
+                inserted++;
+            }
+            return inserted;
         }
-        return inserted;
     }
 
     /// <summary>PostgreSQL: <see cref="PostgresRowsPerStatement"/> rows a statement, <c>ON CONFLICT DO NOTHING RETURNING</c> the new ids.</summary>
