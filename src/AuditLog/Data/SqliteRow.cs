@@ -23,7 +23,7 @@ internal static class SqliteRow
             long n => raw.sqlite3_bind_int64(statement, index, n),
             int n => raw.sqlite3_bind_int64(statement, index, n),
             Guid g => raw.sqlite3_bind_text16(statement, index, UpperCase(g, text)),
-            DateTime t => raw.sqlite3_bind_text16(statement, index, t.ToString(DateTimeFormat, CultureInfo.InvariantCulture).AsSpan()),
+            DateTime t => raw.sqlite3_bind_text16(statement, index, Formatted(t, stackalloc char[32])),
             _ => throw new NotSupportedException($"an audit column of type {value.GetType()} has no SQLite binding here"),
         };
         Check(rc, handle);
@@ -42,6 +42,12 @@ internal static class SqliteRow
     public static void Check(int rc, sqlite3 handle) => SqliteException.ThrowExceptionForRC(rc, handle);
 
     private const string DateTimeFormat = @"yyyy\-MM\-dd HH\:mm\:ss.FFFFFFF";
+
+    private static ReadOnlySpan<char> Formatted(DateTime value, Span<char> text)
+    {
+        value.TryFormat(text, out var written, DateTimeFormat, CultureInfo.InvariantCulture);
+        return text[..written];
+    }
 
     private static ReadOnlySpan<char> UpperCase(Guid value, Span<char> text)
     {
