@@ -41,9 +41,12 @@ pids+=($!)
 
 echo "== starting three stacks: recording (the default), shipping (recording and shipping to the HEC stand-in), quiet (no pull events)" >&2
 start_stack recording "$recording_server" "$recording_gateway" --Auth:InitialAdminPassword "$admin_password"
+recording_processes="${pids[*]: -2}"
 start_stack shipping "$shipping_server" "$shipping_gateway" --Auth:InitialAdminPassword "$admin_password" \
   --AuditLog:Splunk:Url "http://127.0.0.1:$hec_port" --AuditLog:Splunk:Token bench-token
+shipping_processes="${pids[*]: -2}"
 start_stack quiet "$quiet_server" "$quiet_gateway" --Auth:InitialAdminPassword "$admin_password" --Registry:PullEvents false
+quiet_processes="${pids[*]: -2}"
 
 recording="recording=http://127.0.0.1:$recording_gateway" shipping="shipping=http://127.0.0.1:$shipping_gateway" quiet="quiet=http://127.0.0.1:$quiet_gateway"
 results="$out/auditlog.jsonl"
@@ -105,14 +108,19 @@ wait_for_log_to_settle() {
 # the pause that follows. Each stack runs twice, in the order quiet, recording,
 # shipping, then back: the machine's speed drifts over minutes here (by a tenth and
 # more), and the mirrored order gives each stack the same share of a steady drift.
+# Each run also counts the CPU its stack's Server and Gateway used, from the start of
+# the run to the end of its drain, a request: that drifts much less than requests/s,
+# and it is what recording a pull costs whether or not it waited for idle time.
 sustained=${SUSTAINED:-30}
 echo "== sustained: twice ${sustained} s of manifest GETs on each stack" >&2
 : >"$work/sustained.jsonl"
 sustained_run() { # NAME GATEWAY_PORT: one run, then the drain; appends its figures to sustained.jsonl
-  local name=$1 port=$2 before first hec_before after hec_after served served_at drained_at
+  local name=$1 port=$2 before first hec_before after hec_after served served_at drained_at cpu_before processes
+  processes=${name}_processes
   [ "$name" = quiet ] || { wait_for_log_to_settle "$port" before; first=$(newest_sequence "$port"); }
   hec_before=$(hec_events)
   sync; sleep 3
+  cpu_before=$(cpu_seconds ${!processes})
   "$work/regbench" -url "$name=http://127.0.0.1:$port" -user admin -pass "$admin_password" -repo admin/sustained -json -scenario manifest-get -duration "${sustained}s" -c 32 >"$work/run.jsonl" || true
   served_at=$(date +%s.%N)
   served=$(python3 -c 'import json,sys; print(next(json.loads(l)["ops"] for l in open(sys.argv[1]) if l.startswith("{")))' "$work/run.jsonl")
@@ -130,10 +138,11 @@ sustained_run() { # NAME GATEWAY_PORT: one run, then the drain; appends its figu
     after=$(count_pulls "$port")
   fi
   drained_at=${drained_at:-$(date +%s.%N)}
-  python3 - "$work/run.jsonl" "$served_at" "$drained_at" "$(( ${after:-0} - ${before:-0} ))" "$(( $(hec_events) - hec_before ))" >>"$work/sustained.jsonl" <<'PY'
+  python3 - "$work/run.jsonl" "$served_at" "$drained_at" "$(( ${after:-0} - ${before:-0} ))" "$(( $(hec_events) - hec_before ))" \
+    "$(python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$cpu_before" "$(cpu_seconds ${!processes})")" >>"$work/sustained.jsonl" <<'PY'
 import json, sys
 run = next(json.loads(l) for l in open(sys.argv[1]) if l.startswith("{"))
-run.update(drain=float(sys.argv[3]) - float(sys.argv[2]), recorded=int(sys.argv[4]), shipped=int(sys.argv[5]))
+run.update(drain=float(sys.argv[3]) - float(sys.argv[2]), recorded=int(sys.argv[4]), shipped=int(sys.argv[5]), cpu=float(sys.argv[6]))
 print(json.dumps(run))
 PY
 }
@@ -158,9 +167,11 @@ def done(name):   # pulls served and recorded (and shipped) a second: over both 
     return sum(r["ops"] for r in runs[name]) / sum(r["seconds"] + r["drain"] for r in runs[name])
 def each(name, field, form):   # one figure of each run, for the spread
     return ", ".join(format(r[field], form) for r in runs[name])
+def cpu(name):   # CPU of the stack's Server and Gateway a request, serving and the drain after it (recording included)
+    return 1e6 * sum(r["cpu"] for r in runs[name]) / sum(r["ops"] for r in runs[name])
 quiet = rate("quiet")
 print()
-print(f"sustained, twice {runs['quiet'][0]['seconds']:.0f} s a stack, pull logging off: {quiet:.0f} requests/s ({each('quiet', 'rps', '.0f')})")
+print(f"sustained, twice {runs['quiet'][0]['seconds']:.0f} s a stack, pull logging off: {quiet:.0f} requests/s ({each('quiet', 'rps', '.0f')}), {cpu('quiet'):.1f} us of CPU a request")
 for name, label in (("recording", "on (database)"), ("shipping", "on, shipped to the HEC stand-in")):
     served, finished = rate(name), done(name)
     recorded = sum(r["recorded"] for r in runs[name]); ops = sum(r["ops"] for r in runs[name]); shipped = sum(r["shipped"] for r in runs[name])
@@ -168,7 +179,8 @@ for name, label in (("recording", "on (database)"), ("shipping", "on, shipped to
           f" = {served / quiet:.3f} (overhead {100 * (1 - served / quiet):.1f}%); {recorded} of {ops} pulls recorded"
           + (f", {shipped} shipped" if name == "shipping" else "")
           + f", the last {each(name, 'drain', '.1f')} s after each run;"
-          f" served and done {finished:.0f}/s = {finished / quiet:.3f} (overhead {100 * (1 - finished / quiet):.1f}%)")
+          f" served and done {finished:.0f}/s = {finished / quiet:.3f} (overhead {100 * (1 - finished / quiet):.1f}%);"
+          f" {cpu(name):.1f} us of CPU a request = {cpu(name) / cpu('quiet'):.3f}")
 print(f"recording went to normal priority {sys.argv[2]} times")
 PY
 

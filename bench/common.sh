@@ -70,6 +70,28 @@ start_stack() {
     --Gateway:BlobHandoffRoot "$data/storage"
 }
 
+# CPU seconds (user and system) the given processes and all their descendants have used.
+cpu_seconds() {
+  python3 - "$@" <<'PY'
+import os, sys
+parent, used = {}, {}
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        continue
+    parent[int(pid)], used[int(pid)] = int(fields[1]), int(fields[11]) + int(fields[12])
+roots = {int(p) for p in sys.argv[1:]}
+def belongs(pid):
+    while pid > 1:
+        if pid in roots:
+            return True
+        pid = parent.get(pid, 0)
+    return False
+print(sum(ticks for pid, ticks in used.items() if belongs(pid)) / os.sysconf("SC_CLK_TCK"))
+PY
+}
+
 # print_results FILE: the regbench JSON lines as a table; exits 1 if a Berth target had errors.
 print_results() {
   echo

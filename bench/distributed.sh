@@ -73,28 +73,6 @@ results="$out/distributed.jsonl"
 # 1 MiB pushes ran at 0.72x when the standalone went first and 0.97x when it went second.
 settle() { sync; sleep "${SETTLE_BETWEEN:-3}"; }
 
-# CPU seconds (user and system) the given processes and all their descendants have used.
-cpu_seconds() {
-  python3 - "$@" <<'PY'
-import os, sys
-parent, used = {}, {}
-for pid in filter(str.isdigit, os.listdir("/proc")):
-    try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    except OSError:
-        continue
-    parent[int(pid)], used[int(pid)] = int(fields[1]), int(fields[11]) + int(fields[12])
-roots = {int(p) for p in sys.argv[1:]}
-def belongs(pid):
-    while pid > 1:
-        if pid in roots:
-            return True
-        pid = parent.get(pid, 0)
-    return False
-print(sum(ticks for pid, ticks in used.items() if belongs(pid)) / os.sysconf("SC_CLK_TCK"))
-PY
-}
-
 # Each run's JSON lines get the CPU its topology used per request over the whole run
 # (a blob round's push and pull together): throughput drifts with the machine's speed,
 # CPU per request much less, so it says whether a gap is work or waiting.
