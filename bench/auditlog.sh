@@ -109,8 +109,9 @@ wait_for_log_to_settle() {
 # shipping, then back: the machine's speed drifts over minutes here (by a tenth and
 # more), and the mirrored order gives each stack the same share of a steady drift.
 # Each run also counts the CPU its stack's Server and Gateway used, from the start of
-# the run to the end of its drain, a request: that drifts much less than requests/s,
-# and it is what recording a pull costs whether or not it waited for idle time.
+# the run to the end of its drain, a request: what recording a pull costs whether or
+# not it waited for idle time. It drifts with the machine's speed too (the quiet stack
+# measured 94 and 86 us a request in two runs of the same build), so compare several runs.
 sustained=${SUSTAINED:-30}
 echo "== sustained: twice ${sustained} s of manifest GETs on each stack" >&2
 : >"$work/sustained.jsonl"
