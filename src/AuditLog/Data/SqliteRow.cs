@@ -15,6 +15,7 @@ internal static class SqliteRow
     /// <summary>Binds <paramref name="value"/> (a provider value: EF's converter already applied) to parameter <paramref name="index"/> (1-based).</summary>
     public static void Bind(sqlite3_stmt statement, sqlite3 handle, int index, object value)
     {
+        // Room for the longer of the two formatted values: a Guid (36 chars) or a DateTime (27).
         Span<char> text = stackalloc char[36];
         var rc = value switch
         {
@@ -23,7 +24,7 @@ internal static class SqliteRow
             long n => raw.sqlite3_bind_int64(statement, index, n),
             int n => raw.sqlite3_bind_int64(statement, index, n),
             Guid g => raw.sqlite3_bind_text16(statement, index, UpperCase(g, text)),
-            DateTime t => raw.sqlite3_bind_text16(statement, index, Formatted(t, stackalloc char[32])),
+            DateTime t => raw.sqlite3_bind_text16(statement, index, Formatted(t, text)),
             _ => throw new NotSupportedException($"an audit column of type {value.GetType()} has no SQLite binding here"),
         };
         Check(rc, handle);
