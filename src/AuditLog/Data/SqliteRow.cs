@@ -22,16 +22,14 @@ internal static class SqliteRow
     /// <summary>Binds <paramref name="value"/> (a provider value: EF's converter already applied) to parameter <paramref name="index"/> (1-based).</summary>
     public static void Bind(sqlite3_stmt statement, sqlite3 handle, int index, object value)
     {
-        // Room for the longer of the two formatted values: a Guid (36 bytes) or a DateTime (27).
-        Span<byte> formatted = stackalloc byte[36];
         var rc = value switch
         {
             DBNull => raw.sqlite3_bind_null(statement, index),
             string s => BindText(statement, index, s),
             long n => raw.sqlite3_bind_int64(statement, index, n),
             int n => raw.sqlite3_bind_int64(statement, index, n),
-            Guid g => raw.sqlite3_bind_text(statement, index, UpperCase(g, formatted)),
-            DateTime t => raw.sqlite3_bind_text(statement, index, Formatted(t, formatted)),
+            Guid g => BindUpperCase(statement, index, g),
+            DateTime t => BindFormatted(statement, index, t),
             _ => throw new NotSupportedException($"an audit column of type {value.GetType()} has no SQLite binding here"),
         };
         Check(rc, handle);
@@ -71,17 +69,21 @@ internal static class SqliteRow
 
     private const string DateTimeFormat = @"yyyy\-MM\-dd HH\:mm\:ss.FFFFFFF";
 
-    private static ReadOnlySpan<byte> Formatted(DateTime value, Span<byte> utf8)
+    /// <summary>27 bytes: "yyyy-MM-dd HH:mm:ss.FFFFFFF" at its longest.</summary>
+    private static int BindFormatted(sqlite3_stmt statement, int index, DateTime value)
     {
+        Span<byte> utf8 = stackalloc byte[27];
         value.TryFormat(utf8, out var written, DateTimeFormat, CultureInfo.InvariantCulture);
-        return utf8[..written];
+        return raw.sqlite3_bind_text(statement, index, utf8[..written]);
     }
 
-    private static ReadOnlySpan<byte> UpperCase(Guid value, Span<byte> utf8)
+    /// <summary>36 bytes: a Guid in its "D" form, hex digits upper-cased as Microsoft.Data.Sqlite writes them.</summary>
+    private static int BindUpperCase(sqlite3_stmt statement, int index, Guid value)
     {
+        Span<byte> utf8 = stackalloc byte[36];
         value.TryFormat(utf8, out var written, "D");
         for (var i = 0; i < written; i++)
             if (utf8[i] is >= (byte)'a' and <= (byte)'f') utf8[i] -= 'a' - 'A';
-        return utf8[..written];
+        return raw.sqlite3_bind_text(statement, index, utf8[..written]);
     }
 }
