@@ -13,7 +13,7 @@ internal static class HecBatch
 {
     /// <summary>
     /// Writes <paramref name="batch"/> into <paramref name="buffer"/> (after what it holds) and returns what it holds.
-    /// The caller keeps the buffer for the next batch: a batch of pulls is hundreds of kilobytes,
+    /// The caller keeps the buffer for the next batch: a batch of pulls is over a megabyte,
     /// and a new buffer each time is a large-object allocation that soon costs a full collection.
     /// </summary>
     public static ReadOnlyMemory<byte> Serialize(ArrayBufferWriter<byte> buffer, IReadOnlyList<AuditEntry> batch, SplunkSinkOptions options, string host)
