@@ -28,8 +28,8 @@ public sealed class SplunkSink(IOptions<AuditLogOptions> options, AuditLogMetric
     private static readonly TimeSpan FirstAckPoll = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan LongestAckPoll = TimeSpan.FromSeconds(1);
 
-    /// <summary>Room for a default batch of pull events (2,000 of about 700 bytes) without growing.</summary>
-    private const int InitialBufferSize = 2 * 1024 * 1024;
+    /// <summary>Room for a full batch of pull events (about 700 bytes each) without growing.</summary>
+    private readonly int _initialBufferSize = options.Value.ShippingBatchSize * 1024;
 
     private readonly SplunkSinkOptions _options = options.Value.Splunk;
     private readonly string _host = string.IsNullOrEmpty(options.Value.Splunk.Host) ? Environment.MachineName : options.Value.Splunk.Host;
@@ -65,7 +65,7 @@ public sealed class SplunkSink(IOptions<AuditLogOptions> options, AuditLogMetric
     public async Task<int> ShipAsync(IReadOnlyList<AuditEntry> batch, CancellationToken cancellationToken)
     {
         if (batch.Count > _eventsPerRequest) batch = [.. batch.Take(_eventsPerRequest)];
-        var buffer = Interlocked.Exchange(ref _spareBuffer, null) ?? new ArrayBufferWriter<byte>(InitialBufferSize);
+        var buffer = Interlocked.Exchange(ref _spareBuffer, null) ?? new ArrayBufferWriter<byte>(_initialBufferSize);
         HecReply reply;
         try
         {
