@@ -154,7 +154,7 @@ import json, sys
 run = next(json.loads(l) for l in open(sys.argv[1]) if l.startswith("{"))
 server, gateway = float(sys.argv[7]) - float(sys.argv[6]), float(sys.argv[9]) - float(sys.argv[8])
 run.update(drain=float(sys.argv[3]) - float(sys.argv[2]), recorded=int(sys.argv[4]), shipped=int(sys.argv[5]),
-           cpu=server + gateway, server_cpu=server, gateway_cpu=gateway)
+           server_cpu=server, gateway_cpu=gateway)
 print(json.dumps(run))
 PY
 }
@@ -179,8 +179,9 @@ def done(name):   # pulls served and recorded (and shipped) a second: over both 
     return sum(r["ops"] for r in runs[name]) / sum(r["seconds"] + r["drain"] for r in runs[name])
 def each(name, field, form):   # one figure of each run, for the spread
     return ", ".join(format(r[field], form) for r in runs[name])
-def cpu(name, field="cpu"):   # CPU of the stack's Server and Gateway (or one of them) a request, serving and the drain after it (recording included)
-    return 1e6 * sum(r[field] for r in runs[name]) / sum(r["ops"] for r in runs[name])
+def cpu(name, *fields):   # CPU of the stack's Server and Gateway (or of the fields named) a request, serving and the drain after it (recording included)
+    fields = fields or ("server_cpu", "gateway_cpu")
+    return 1e6 * sum(r[f] for r in runs[name] for f in fields) / sum(r["ops"] for r in runs[name])
 def server_per_gateway(name):   # the Gateway does the same for every stack, so its CPU a request tracks the machine's speed
     return cpu(name, "server_cpu") / cpu(name, "gateway_cpu")
 quiet = rate("quiet")
