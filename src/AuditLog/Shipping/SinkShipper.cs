@@ -98,7 +98,7 @@ public sealed class SinkShipper(
         await using (var db = auditLogDb.Open())
         {
             checkpoint = await db.Checkpoints.Where(c => c.Sink == sink.Name).Select(c => (long?)c.LastShippedId).FirstOrDefaultAsync(cancellationToken) ?? 0;
-            batch = await db.Entries.AsNoTracking().Where(e => e.Id > checkpoint).OrderBy(e => e.Id).Take(options.Value.ShippingBatchSize).ToListAsync(cancellationToken);
+            batch = await AuditEntryRead.NextAsync(db, checkpoint, options.Value.ShippingBatchSize, cancellationToken);
             newest = await db.Entries.MaxAsync(e => (long?)e.Id, cancellationToken) ?? 0;
         }
         _oldestWaiting = batch.Count == 0 ? null : batch[0].OccurredAt;

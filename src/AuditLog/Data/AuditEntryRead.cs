@@ -1,0 +1,162 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
+using SQLitePCL;
+
+namespace Berth.AuditLog.Data;
+
+/// <summary>
+/// Reads the entries after a checkpoint, in id order, the way sinks take them: on
+/// SQLite with SQLite's own prepared statement, on other providers through EF.
+/// A shipper reads every entry the log records; through EF each column of each row
+/// went through Microsoft.Data.Sqlite's reader (a handle reference taken and released,
+/// the text transcoded, a date parsed as free-form text). Here a column's text is
+/// decoded only when it differs from the row before's (most of a batch is pulls by the
+/// same few clients), and a date in the one format the log stores is read directly.
+/// Rows read exactly as EF reads them; AuditEntryReadTests compares the two.
+/// </summary>
+internal static class AuditEntryRead
+{
+    /// <summary>Up to <paramref name="limit"/> entries with ids above <paramref name="afterId"/>, lowest first.</summary>
+    public static async Task<List<AuditEntry>> NextAsync(AuditLogDbContext db, long afterId, int limit, CancellationToken cancellationToken)
+    {
+        if (!db.Database.IsSqlite())
+            return await db.Entries.AsNoTracking().Where(e => e.Id > afterId).OrderBy(e => e.Id).Take(limit).ToListAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            return ReadFromSqlite(db, afterId, limit, cancellationToken);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    /// <summary>The columns in the order the statement selects them; <see cref="Read"/> reads them by these positions.</summary>
+    private static readonly string[] Properties =
+    [
+        nameof(AuditEntry.Id), nameof(AuditEntry.EntryId), nameof(AuditEntry.Kind), nameof(AuditEntry.Namespace),
+        nameof(AuditEntry.Repository), nameof(AuditEntry.Performer), nameof(AuditEntry.PerformerKind), nameof(AuditEntry.Address),
+        nameof(AuditEntry.UserAgent), nameof(AuditEntry.RequestId), nameof(AuditEntry.OccurredAt), nameof(AuditEntry.Metadata),
+        nameof(AuditEntry.SourceEvent),
+    ];
+
+    private static List<AuditEntry> ReadFromSqlite(AuditLogDbContext db, long afterId, int limit, CancellationToken cancellationToken)
+    {
+        var connection = (SqliteConnection)db.Database.GetDbConnection();
+        var handle = connection.Handle ?? throw new InvalidOperationException("the audit log's SQLite connection is not open");
+        SqliteRow.Check(raw.sqlite3_prepare_v2(handle, Statement(db), out var statement), handle);
+        using (statement)
+        {
+            SqliteRow.Check(raw.sqlite3_bind_int64(statement, 1, afterId), handle);
+            SqliteRow.Check(raw.sqlite3_bind_int64(statement, 2, limit), handle);
+            var texts = new RepeatedText[Properties.Length];
+            var entries = new List<AuditEntry>(Math.Min(limit, 4096));
+            int rc;
+            while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                entries.Add(Read(statement, texts));
+            }
+            if (rc != raw.SQLITE_DONE) SqliteRow.Check(rc, handle);
+            return entries;
+        }
+    }
+
+    private static AuditEntry Read(sqlite3_stmt row, RepeatedText[] texts) => new()
+    {
+        Id = raw.sqlite3_column_int64(row, 0),
+        EntryId = ReadGuid(row, 1),
+        Kind = Required(row, 2, texts),
+        Namespace = Required(row, 3, texts),
+        Repository = Optional(row, 4, texts),
+        Performer = Required(row, 5, texts),
+        PerformerKind = Required(row, 6, texts),
+        Address = Optional(row, 7, texts),
+        UserAgent = Optional(row, 8, texts),
+        RequestId = Optional(row, 9, texts),
+        OccurredAt = ReadDateTime(row, 10),
+        Metadata = Required(row, 11, texts),
+        SourceEvent = Required(row, 12, texts),
+    };
+
+    private static string Statement(AuditLogDbContext db)
+    {
+        var entityType = db.Model.FindEntityType(typeof(AuditEntry))!;
+        var table = StoreObjectIdentifier.Table(entityType.GetTableName()!, entityType.GetSchema());
+        string Column(string property) => "\"" + entityType.FindProperty(property)!.GetColumnName(table) + "\"";
+        return $"SELECT {string.Join(", ", Properties.Select(Column))} FROM \"{table.Name}\" WHERE {Column(nameof(AuditEntry.Id))} > ?1 ORDER BY {Column(nameof(AuditEntry.Id))} LIMIT ?2";
+    }
+
+    private static string Required(sqlite3_stmt row, int column, RepeatedText[] texts) =>
+        Optional(row, column, texts) ?? throw new InvalidOperationException($"the audit log holds NULL in the required column {Properties[column]}");
+
+    private static string? Optional(sqlite3_stmt row, int column, RepeatedText[] texts) =>
+        raw.sqlite3_column_type(row, column) == raw.SQLITE_NULL ? null : (texts[column] ??= new RepeatedText()).Decode(raw.sqlite3_column_blob(row, column));
+
+    /// <summary>Microsoft.Data.Sqlite's way: a 16-byte blob is the Guid's bytes, anything else its text.</summary>
+    private static Guid ReadGuid(sqlite3_stmt row, int column)
+    {
+        var bytes = raw.sqlite3_column_blob(row, column);
+        if (raw.sqlite3_column_type(row, column) == raw.SQLITE_BLOB && bytes.Length == 16) return new Guid(bytes);
+        return Utf8Parser.TryParse(bytes, out Guid id, out var consumed) && consumed == bytes.Length ? id : Guid.Parse(Encoding.UTF8.GetString(bytes));
+    }
+
+    /// <summary>
+    /// "yyyy-MM-dd HH:mm:ss" with up to seven fraction digits, as the log writes dates, read
+    /// directly, its kind unspecified as EF gives it; anything else as EF reads it from
+    /// Microsoft.Data.Sqlite (parsed, invariant, a date with a zone adjusted to UTC).
+    /// </summary>
+    private static DateTime ReadDateTime(sqlite3_stmt row, int column)
+    {
+        var text = raw.sqlite3_column_blob(row, column);
+        return TryReadLogFormat(text, out var value) ? value : DateTime.Parse(Encoding.UTF8.GetString(text), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal);
+    }
+
+    internal static bool TryReadLogFormat(ReadOnlySpan<byte> text, out DateTime value)
+    {
+        value = default;
+        if (text.Length < 19 || text.Length == 20 || text.Length > 27) return false;
+        if (text[4] != '-' || text[7] != '-' || text[10] != ' ' || text[13] != ':' || text[16] != ':') return false;
+        if (!Digits(text[..4], out var year) || !Digits(text[5..7], out var month) || !Digits(text[8..10], out var day)
+            || !Digits(text[11..13], out var hour) || !Digits(text[14..16], out var minute) || !Digits(text[17..19], out var second))
+            return false;
+        var ticks = 0;
+        if (text.Length > 19)
+        {
+            if (text[19] != '.' || !Digits(text[20..], out ticks)) return false;
+            for (var scale = text.Length - 20; scale < 7; scale++) ticks *= 10;
+        }
+        if (month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(Math.Max(year, 1), month) || year < 1 || hour > 23 || minute > 59 || second > 59)
+            return false;
+        value = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Unspecified).AddTicks(ticks);
+        return true;
+    }
+
+    private static bool Digits(ReadOnlySpan<byte> text, out int value) =>
+        Utf8Parser.TryParse(text, out value, out var consumed) && consumed == text.Length && text[0] is >= (byte)'0' and <= (byte)'9';
+
+    /// <summary>
+    /// One column's last text: the same bytes as the row before's give the same string
+    /// rather than a new one decoded from them.
+    /// </summary>
+    private sealed class RepeatedText
+    {
+        private byte[] _bytes = new byte[256];
+        private int _length = -1;
+        private string _text = "";
+
+        public string Decode(ReadOnlySpan<byte> utf8)
+        {
+            if (_length == utf8.Length && utf8.SequenceEqual(_bytes.AsSpan(0, _length))) return _text;
+            if (utf8.Length > _bytes.Length) _bytes = new byte[Math.Max(utf8.Length, _bytes.Length * 2)];
+            utf8.CopyTo(_bytes);
+            _length = utf8.Length;
+            return _text = Encoding.UTF8.GetString(utf8);
+        }
+    }
+}
