@@ -62,7 +62,7 @@ public sealed class AuditEntryReadTests : IAsyncLifetime
         await auditLogDb.WriteAsync(db => Recording.AuditRecorder.AppendAsync(db, entries, CancellationToken.None), CancellationToken.None);
         await using (var db = auditLogDb.Open())
         {
-            // A lower-case id, an id as 16 bytes, dates with a 'T' and a zone, a date with no seconds.
+            // A lower-case id, an id as 16 bytes, a date with no seconds, dates with a 'T' and a zone.
             await db.Database.ExecuteSqlRawAsync("UPDATE audit_entries SET \"EntryId\" = lower(\"EntryId\") WHERE \"Id\" = {0}", entries[0].Id);
             await db.Database.ExecuteSqlRawAsync("UPDATE audit_entries SET \"EntryId\" = {1} WHERE \"Id\" = {0}", entries[1].Id, Guid.NewGuid().ToByteArray());
             await db.Database.ExecuteSqlRawAsync("UPDATE audit_entries SET \"OccurredAt\" = '2026-11-30T01:02:03.5+00:00' WHERE \"Id\" = {0}", entries[2].Id);
@@ -113,7 +113,7 @@ public sealed class AuditEntryReadTests : IAsyncLifetime
     [InlineData("2026-11-30 24:00:00")]
     [InlineData("2026-11-30 01:02:+3")]
     [InlineData("2026-11-30 01:02:03.-1")]
-    public void Other_text_is_left_to_datetime_parse(string text)
+    public void Other_text_is_not_taken_for_the_log_format(string text)
     {
         Assert.False(AuditEntryRead.TryReadLogFormat(System.Text.Encoding.UTF8.GetBytes(text), out _));
     }

@@ -1,5 +1,4 @@
 using System.Buffers.Text;
-using System.Globalization;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -15,8 +14,8 @@ namespace Berth.AuditLog.Data;
 /// went through Microsoft.Data.Sqlite's reader (a handle reference taken and released,
 /// the text transcoded, a date parsed as free-form text). Here a column's text is
 /// decoded only when it differs from the row before's (most of a batch is pulls by the
-/// same few clients), and a date in the one format the log stores is read directly.
-/// Rows read exactly as EF reads them; AuditEntryReadTests compares the two.
+/// same few clients), and ids and dates in the one format the log writes are read
+/// directly. Rows read exactly as EF reads them; AuditEntryReadTests compares the two.
 /// </summary>
 internal static class AuditEntryRead
 {
@@ -49,7 +48,8 @@ internal static class AuditEntryRead
     {
         var connection = (SqliteConnection)db.Database.GetDbConnection();
         var handle = connection.Handle ?? throw new InvalidOperationException("the audit log's SQLite connection is not open");
-        SqliteRow.Check(raw.sqlite3_prepare_v2(handle, Statement(db), out var statement), handle);
+        var table = new Table(db);
+        SqliteRow.Check(raw.sqlite3_prepare_v2(handle, table.SelectAfter(), out var statement), handle);
         using (statement)
         {
             SqliteRow.Check(raw.sqlite3_bind_int64(statement, 1, afterId), handle);
@@ -60,36 +60,32 @@ internal static class AuditEntryRead
             while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                entries.Add(Read(statement, texts));
+                entries.Add(Read(statement, texts, connection, table));
             }
             if (rc != raw.SQLITE_DONE) SqliteRow.Check(rc, handle);
             return entries;
         }
     }
 
-    private static AuditEntry Read(sqlite3_stmt row, RepeatedText[] texts) => new()
+    private static AuditEntry Read(sqlite3_stmt row, RepeatedText[] texts, SqliteConnection connection, Table table)
     {
-        Id = raw.sqlite3_column_int64(row, 0),
-        EntryId = ReadGuid(row, 1),
-        Kind = Required(row, 2, texts),
-        Namespace = Required(row, 3, texts),
-        Repository = Optional(row, 4, texts),
-        Performer = Required(row, 5, texts),
-        PerformerKind = Required(row, 6, texts),
-        Address = Optional(row, 7, texts),
-        UserAgent = Optional(row, 8, texts),
-        RequestId = Optional(row, 9, texts),
-        OccurredAt = ReadDateTime(row, 10),
-        Metadata = Required(row, 11, texts),
-        SourceEvent = Required(row, 12, texts),
-    };
-
-    private static string Statement(AuditLogDbContext db)
-    {
-        var entityType = db.Model.FindEntityType(typeof(AuditEntry))!;
-        var table = StoreObjectIdentifier.Table(entityType.GetTableName()!, entityType.GetSchema());
-        string Column(string property) => "\"" + entityType.FindProperty(property)!.GetColumnName(table) + "\"";
-        return $"SELECT {string.Join(", ", Properties.Select(Column))} FROM \"{table.Name}\" WHERE {Column(nameof(AuditEntry.Id))} > ?1 ORDER BY {Column(nameof(AuditEntry.Id))} LIMIT ?2";
+        var id = raw.sqlite3_column_int64(row, 0);
+        return new()
+        {
+            Id = id,
+            EntryId = TryReadGuid(row, 1, out var entryId) ? entryId : table.ReadAsEf(connection, 1, id, r => r.GetGuid(0)),
+            Kind = Required(row, 2, texts),
+            Namespace = Required(row, 3, texts),
+            Repository = Optional(row, 4, texts),
+            Performer = Required(row, 5, texts),
+            PerformerKind = Required(row, 6, texts),
+            Address = Optional(row, 7, texts),
+            UserAgent = Optional(row, 8, texts),
+            RequestId = Optional(row, 9, texts),
+            OccurredAt = TryReadDateTime(row, 10, out var occurredAt) ? occurredAt : table.ReadAsEf(connection, 10, id, r => r.GetDateTime(0)),
+            Metadata = Required(row, 11, texts),
+            SourceEvent = Required(row, 12, texts),
+        };
     }
 
     private static string Required(sqlite3_stmt row, int column, RepeatedText[] texts) =>
@@ -98,25 +94,26 @@ internal static class AuditEntryRead
     private static string? Optional(sqlite3_stmt row, int column, RepeatedText[] texts) =>
         raw.sqlite3_column_type(row, column) == raw.SQLITE_NULL ? null : (texts[column] ??= new RepeatedText()).Decode(raw.sqlite3_column_blob(row, column));
 
-    /// <summary>Microsoft.Data.Sqlite's way: a 16-byte blob is the Guid's bytes, anything else its text.</summary>
-    private static Guid ReadGuid(sqlite3_stmt row, int column)
+    /// <summary>A Guid as the log writes it: its 36-character text.</summary>
+    private static bool TryReadGuid(sqlite3_stmt row, int column, out Guid value)
     {
-        var bytes = raw.sqlite3_column_blob(row, column);
-        if (raw.sqlite3_column_type(row, column) == raw.SQLITE_BLOB && bytes.Length == 16) return new Guid(bytes);
-        return Utf8Parser.TryParse(bytes, out Guid id, out var consumed) && consumed == bytes.Length ? id : Guid.Parse(Encoding.UTF8.GetString(bytes));
+        value = default;
+        if (raw.sqlite3_column_type(row, column) != raw.SQLITE_TEXT) return false;
+        var text = raw.sqlite3_column_blob(row, column);
+        return Utf8Parser.TryParse(text, out value, out var consumed) && consumed == text.Length;
+    }
+
+    /// <summary>A date as the log writes it: text in <see cref="TryReadLogFormat"/>'s format.</summary>
+    private static bool TryReadDateTime(sqlite3_stmt row, int column, out DateTime value)
+    {
+        value = default;
+        return raw.sqlite3_column_type(row, column) == raw.SQLITE_TEXT && TryReadLogFormat(raw.sqlite3_column_blob(row, column), out value);
     }
 
     /// <summary>
-    /// "yyyy-MM-dd HH:mm:ss" with up to seven fraction digits, as the log writes dates, read
-    /// directly, its kind unspecified as EF gives it; anything else as EF reads it from
-    /// Microsoft.Data.Sqlite (parsed, invariant, a date with a zone adjusted to UTC).
+    /// "yyyy-MM-dd HH:mm:ss" with up to seven fraction digits, the way the log stores dates;
+    /// the kind unspecified, as EF gives it.
     /// </summary>
-    private static DateTime ReadDateTime(sqlite3_stmt row, int column)
-    {
-        var text = raw.sqlite3_column_blob(row, column);
-        return TryReadLogFormat(text, out var value) ? value : DateTime.Parse(Encoding.UTF8.GetString(text), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal);
-    }
-
     internal static bool TryReadLogFormat(ReadOnlySpan<byte> text, out DateTime value)
     {
         value = default;
@@ -139,6 +136,36 @@ internal static class AuditEntryRead
 
     private static bool Digits(ReadOnlySpan<byte> text, out int value) =>
         Utf8Parser.TryParse(text, out value, out var consumed) && consumed == text.Length && text[0] is >= (byte)'0' and <= (byte)'9';
+
+    /// <summary>
+    /// The entry table as the EF model names it. A value the log itself never writes
+    /// (a Guid as bytes, a date with a zone or without seconds) is read
+    /// again on its own through Microsoft.Data.Sqlite, so it comes out exactly as EF
+    /// would give it.
+    /// </summary>
+    private sealed class Table(AuditLogDbContext db)
+    {
+        private readonly IEntityType _entityType = db.Model.FindEntityType(typeof(AuditEntry))!;
+
+        private StoreObjectIdentifier Name => StoreObjectIdentifier.Table(_entityType.GetTableName()!, _entityType.GetSchema());
+
+        private string Column(string property) => "\"" + _entityType.FindProperty(property)!.GetColumnName(Name) + "\"";
+
+        private string From => $"FROM \"{Name.Name}\" WHERE {Column(nameof(AuditEntry.Id))}";
+
+        public string SelectAfter() =>
+            $"SELECT {string.Join(", ", Properties.Select(Column))} {From} > ?1 ORDER BY {Column(nameof(AuditEntry.Id))} LIMIT ?2";
+
+        public T ReadAsEf<T>(SqliteConnection connection, int column, long id, Func<SqliteDataReader, T> read)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT {Column(Properties[column])} {From} = $id";
+            command.Parameters.AddWithValue("$id", id);
+            using var reader = command.ExecuteReader();
+            if (!reader.Read()) throw new InvalidOperationException($"audit entry {id} went away while it was read");
+            return read(reader);
+        }
+    }
 
     /// <summary>
     /// One column's last text: the same bytes as the row before's give the same string
