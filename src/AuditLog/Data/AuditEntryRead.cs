@@ -2,7 +2,9 @@ using System.Buffers.Text;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
 using SQLitePCL;
 
 namespace Berth.AuditLog.Data;
@@ -147,11 +149,13 @@ internal static class AuditEntryRead
     {
         private readonly IEntityType _entityType = db.Model.FindEntityType(typeof(AuditEntry))!;
 
+        private readonly ISqlGenerationHelper _sql = db.GetService<ISqlGenerationHelper>();
+
         private StoreObjectIdentifier Name => StoreObjectIdentifier.Table(_entityType.GetTableName()!, _entityType.GetSchema());
 
-        private string Column(string property) => "\"" + _entityType.FindProperty(property)!.GetColumnName(Name) + "\"";
+        private string Column(string property) => _sql.DelimitIdentifier(_entityType.FindProperty(property)!.GetColumnName(Name)!);
 
-        private string From => $"FROM \"{Name.Name}\" WHERE {Column(nameof(AuditEntry.Id))}";
+        private string From => $"FROM {_sql.DelimitIdentifier(Name.Name, Name.Schema)} WHERE {Column(nameof(AuditEntry.Id))}";
 
         public string SelectAfter() =>
             $"SELECT {string.Join(", ", Properties.Select(Column))} {From} > ?1 ORDER BY {Column(nameof(AuditEntry.Id))} LIMIT ?2";
