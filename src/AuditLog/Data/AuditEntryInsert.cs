@@ -2,7 +2,6 @@ using System.Data.Common;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
 using SQLitePCL;
@@ -109,8 +108,7 @@ internal static class AuditEntryInsert
     /// <summary>The audit entry table as the EF model maps it: its name, the columns an insert sets, and how values convert.</summary>
     private sealed class InsertTable
     {
-        private readonly ISqlGenerationHelper _sql;
-        private readonly StoreObjectIdentifier _table;
+        private readonly AuditEntryTable _table;
         private readonly IProperty _entryId;
         private readonly IProperty _id;
         private readonly RelationalTypeMapping[] _mappings;
@@ -118,8 +116,8 @@ internal static class AuditEntryInsert
 
         public InsertTable(AuditLogDbContext db)
         {
-            var entityType = db.Model.FindEntityType(typeof(AuditEntry))!;
-            _table = StoreObjectIdentifier.Table(entityType.GetTableName()!, entityType.GetSchema());
+            _table = new AuditEntryTable(db);
+            var entityType = _table.EntityType;
             var key = entityType.FindPrimaryKey()!.Properties;
             _id = key.Single();
             Columns = entityType.GetProperties().Where(p => !key.Contains(p)).ToArray();
@@ -127,7 +125,6 @@ internal static class AuditEntryInsert
             _mappings = [.. Columns.Select(c => c.GetRelationalTypeMapping())];
             _getters = [.. Columns.Select(c => c.GetGetter())];
             _entryId = entityType.FindProperty(nameof(AuditEntry.EntryId))!;
-            _sql = db.GetService<ISqlGenerationHelper>();
         }
 
         /// <summary>Every column but the generated id.</summary>
@@ -136,9 +133,9 @@ internal static class AuditEntryInsert
         public string Statement(string insert, int rowCount, bool returning)
         {
             var text = new StringBuilder(insert).Append(' ')
-                .Append(_sql.DelimitIdentifier(_table.Name, _table.Schema))
+                .Append(_table.Name)
                 .Append(" (")
-                .AppendJoin(", ", Columns.Select(c => _sql.DelimitIdentifier(c.GetColumnName(_table)!)))
+                .AppendJoin(", ", Columns.Select(_table.Column))
                 .Append(") VALUES ");
             for (var row = 0; row < rowCount; row++)
             {
@@ -148,9 +145,9 @@ internal static class AuditEntryInsert
                 text.Append(')');
             }
             if (!returning) return text.ToString();
-            var entryIdColumn = _sql.DelimitIdentifier(_entryId.GetColumnName(_table)!);
+            var entryIdColumn = _table.Column(_entryId);
             return text.Append(" ON CONFLICT (").Append(entryIdColumn).Append(") DO NOTHING RETURNING ")
-                .Append(entryIdColumn).Append(", ").Append(_sql.DelimitIdentifier(_id.GetColumnName(_table)!)).ToString();
+                .Append(entryIdColumn).Append(", ").Append(_table.Column(_id)).ToString();
         }
 
         /// <summary>
@@ -174,6 +171,6 @@ internal static class AuditEntryInsert
             return (converter is null || value is null ? value : converter.ConvertToProvider(value)) ?? DBNull.Value;
         }
 
-        private string ParameterName(int index) => _sql.GenerateParameterName($"p{index}");
+        private string ParameterName(int index) => _table.ParameterName($"p{index}");
     }
 }

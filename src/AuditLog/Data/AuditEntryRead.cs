@@ -2,9 +2,6 @@ using System.Buffers.Text;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Metadata;
-using Microsoft.EntityFrameworkCore.Storage;
 using SQLitePCL;
 
 namespace Berth.AuditLog.Data;
@@ -140,30 +137,23 @@ internal static class AuditEntryRead
         Utf8Parser.TryParse(text, out value, out var consumed) && consumed == text.Length && text[0] is >= (byte)'0' and <= (byte)'9';
 
     /// <summary>
-    /// The entry table as the EF model names it. A value the log itself never writes
-    /// (a Guid as bytes, a date with a zone or without seconds) is read
-    /// again on its own through Microsoft.Data.Sqlite, so it comes out exactly as EF
-    /// would give it.
+    /// The statements on the entry table. A value the log itself never writes (a Guid as
+    /// bytes, a date with a zone or without seconds) is read again on its own through
+    /// Microsoft.Data.Sqlite, so it comes out exactly as EF would give it.
     /// </summary>
     private sealed class Table(AuditLogDbContext db)
     {
-        private readonly IEntityType _entityType = db.Model.FindEntityType(typeof(AuditEntry))!;
+        private readonly AuditEntryTable _table = new(db);
 
-        private readonly ISqlGenerationHelper _sql = db.GetService<ISqlGenerationHelper>();
-
-        private StoreObjectIdentifier Name => StoreObjectIdentifier.Table(_entityType.GetTableName()!, _entityType.GetSchema());
-
-        private string Column(string property) => _sql.DelimitIdentifier(_entityType.FindProperty(property)!.GetColumnName(Name)!);
-
-        private string From => $"FROM {_sql.DelimitIdentifier(Name.Name, Name.Schema)} WHERE {Column(nameof(AuditEntry.Id))}";
+        private string From => $"FROM {_table.Name} WHERE {_table.Column(nameof(AuditEntry.Id))}";
 
         public string SelectAfter() =>
-            $"SELECT {string.Join(", ", Properties.Select(Column))} {From} > ?1 ORDER BY {Column(nameof(AuditEntry.Id))} LIMIT ?2";
+            $"SELECT {string.Join(", ", Properties.Select(_table.Column))} {From} > ?1 ORDER BY {_table.Column(nameof(AuditEntry.Id))} LIMIT ?2";
 
         public T ReadAsEf<T>(SqliteConnection connection, int column, long id, Func<SqliteDataReader, T> read)
         {
             using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT {Column(Properties[column])} {From} = $id";
+            command.CommandText = $"SELECT {_table.Column(Properties[column])} {From} = $id";
             command.Parameters.AddWithValue("$id", id);
             using var reader = command.ExecuteReader();
             if (!reader.Read()) throw new InvalidOperationException($"audit entry {id} went away while it was read");
