@@ -6,7 +6,8 @@
 # its Gateway. The same regbench load (logging in at /v2/auth) goes through both
 # Gateways; JSON lines in bench/out/distributed.jsonl.
 #
-# Usage: bench/distributed.sh [quick]   (DURATION, ROUNDS, REGBENCH_DIR as for run.sh; WARMUP_ROUNDS, default 5)
+# Usage: bench/distributed.sh [quick]   (DURATION, ROUNDS, REGBENCH_DIR as for run.sh; WARMUP_ROUNDS,
+# default 5; SMALL_BLOBS, how many 1 MiB blobs a round pushes, default 1024)
 # Needs golang-go, postgresql, redis-server and rabbitmq-server installed.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -117,7 +118,7 @@ round() { # runner
   "$1" -scenario push-blobs,pull-blobs -blobs 64 -blob-size 16MiB -c 8 || true
   # 1 GiB in 1 MiB blobs: a round of 256 took about a second, short enough for the
   # odd background compile in one process to move its figure by a tenth.
-  "$1" -scenario push-blobs,pull-blobs -blobs 1024 -blob-size 1MiB -c 8 || true
+  "$1" -scenario push-blobs,pull-blobs -blobs "${SMALL_BLOBS:-1024}" -blob-size 1MiB -c 8 || true
 }
 warm() { "$work/regbench" -url "$standalone,$distributed" -user admin -pass "$admin_password" -repo "admin/warmup-$RANDOM" "$@" >/dev/null 2>&1; }
 for warmup_round in $(seq 1 "${WARMUP_ROUNDS:-5}"); do
