@@ -7,7 +7,8 @@
 # Gateways; JSON lines in bench/out/distributed.jsonl.
 #
 # Usage: bench/distributed.sh [quick]   (DURATION, ROUNDS, REGBENCH_DIR as for run.sh; WARMUP_ROUNDS,
-# default 5; SMALL_BLOBS, how many 1 MiB blobs a round pushes, default 1024)
+# default 5; WARMUP_LOGINS through each Gateway, default 300; SMALL_BLOBS, how many
+# 1 MiB blobs a round pushes, default 1024)
 # Needs golang-go, postgresql, redis-server and rabbitmq-server installed.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
