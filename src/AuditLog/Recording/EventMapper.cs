@@ -106,7 +106,7 @@ public sealed class EventMapper(Func<string, bool> pullLoggingOn)
         return node.ToJsonString();
     }
 
-    /// <summary>One writer and buffer a thread, reset for each pull: a thousand pulls a batch would otherwise allocate two of each a pull.</summary>
+    /// <summary>One writer and buffer a thread, reset for each pull: thousands of pulls a batch would otherwise allocate two of each a pull.</summary>
     [ThreadStatic] private static (System.Buffers.ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? t_pullWriter;
 
     private static string PullMetadata(ManifestPulled pull)

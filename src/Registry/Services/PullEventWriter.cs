@@ -42,8 +42,13 @@ public sealed class PullEventWriter(
 
     private bool _escalated;
 
-    /// <summary>Keeps one outbox row, and the message it becomes, to a few hundred KB.</summary>
-    public const int MaxBatch = 1000;
+    /// <summary>
+    /// Keeps one outbox row, and the message it becomes, to about 2 MB. A batch is one
+    /// transaction in the audit log, and each commit rewrites every index page it touched
+    /// (a pull lands on its repository's page): against batches of 1,000, batches of 5,000
+    /// wrote a quarter fewer bytes and took about a tenth less CPU an entry (bench/AuditIngest).
+    /// </summary>
+    public const int MaxBatch = 5000;
 
     private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(200);
