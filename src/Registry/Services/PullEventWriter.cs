@@ -67,8 +67,9 @@ public sealed class PullEventWriter(
         try
         {
             var full = false;
-            while (await queue.Reader.WaitToReadAsync(stoppingToken))
+            while (true)
             {
+                await queue.WaitForPullsAsync(stoppingToken);
                 // Let a window's worth of pulls gather: one transaction for many. After a full
                 // batch more are already waiting, and waiting anyway would cap throughput at a batch per window.
                 if (!full) await Task.Delay(Window, clock, stoppingToken);
@@ -133,7 +134,7 @@ public sealed class PullEventWriter(
     private ManifestsPulled? Take()
     {
         var pulls = new List<ManifestPulled>();
-        while (pulls.Count < MaxBatch && queue.Reader.TryRead(out var pulled)) pulls.Add(pulled);
+        while (pulls.Count < MaxBatch && queue.TryTake(out var pulled)) pulls.Add(pulled);
         return pulls.Count == 0 ? null : new ManifestsPulled(pulls) { Actor = EventActor.System };
     }
 
@@ -198,7 +199,7 @@ public sealed class PullEventWriter(
         {
             if (await StoreAsync(pulled, AttemptsWhenStopping, CancellationToken.None)) continue;
             var dropped = pulled.Pulls.Count;
-            while (queue.Reader.TryRead(out _)) dropped++;
+            while (queue.TryTake(out _)) dropped++;
             logger.LogError("Dropping {Count} pull events: the outbox could not be written while stopping", dropped);
             metrics.PullEventsDropped(dropped);
             return;

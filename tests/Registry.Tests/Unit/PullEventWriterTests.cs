@@ -66,7 +66,7 @@ public sealed class PullEventWriterTests : IDisposable
     {
         _bus.State = BusState.Up;
         const int quarter = PullEventQueue.Capacity / 4;
-        using var escalated = new EscalationCount(_services.GetRequiredService<IMeterFactory>());
+        using var escalated = new CounterTotal(_services.GetRequiredService<IMeterFactory>(), "berth.registry.pull_events.escalated");
         var pulls = Record(2 * quarter + 2 * PullEventWriter.MaxBatch + 1);
         // Taking batch n leaves 2q + 2M + 1 - nM waiting (q a quarter of the queue, M a batch): the first
         // leaves more than half, and batches stay at normal priority while a quarter or more is left.
@@ -308,27 +308,6 @@ public sealed class PullEventWriterTests : IDisposable
             }
             return Task.CompletedTask;
         }
-    }
-
-    /// <summary>What this test's <see cref="RegistryMetrics"/> counted as pull events written at normal priority.</summary>
-    private sealed class EscalationCount : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private long _total;
-
-        public EscalationCount(IMeterFactory meters)
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Scope == meters && instrument.Name == "berth.registry.pull_events.escalated") listener.EnableMeasurementEvents(instrument);
-            };
-            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _total, value));
-            _listener.Start();
-        }
-
-        public long Total => Interlocked.Read(ref _total);
-
-        public void Dispose() => _listener.Dispose();
     }
 
     private enum BusState { Up, Away, Hangs }
