@@ -9,11 +9,12 @@ namespace Berth.Registry.Services;
 /// writes the queue to the outbox in batches. While the database is away the
 /// writer retries and the queue fills; a full queue drops the event and counts
 /// it rather than slow the pull.
-/// Lock-free on both sides: the writer takes its batches on an idle-priority thread
-/// (<see cref="Berth.Data.Background.LowPriorityScheduler"/>), which any busy thread
-/// preempts at once. Had it to take a lock that pulls take too (a bounded channel
+/// Pulls and the writer share no lock: the writer takes its batches on an idle-priority
+/// thread (<see cref="Berth.Data.Background.LowPriorityScheduler"/>), which any busy
+/// thread preempts at once. Had it to take a lock that pulls take too (a bounded channel
 /// takes one for every read and write), a pull arriving while it was preempted inside
-/// that lock would wait until a core fell idle.
+/// that lock would wait until a core fell idle. (The concurrent queue locks only to add a
+/// segment, each twice the last, so that stops once one holds the most that ever waited.)
 /// </summary>
 public sealed class PullEventQueue(RegistryMetrics metrics)
 {
