@@ -100,7 +100,8 @@ finally
 static async Task<long> LastEntryIdAsync(AuditLogDb auditLog)
 {
     await using var db = auditLog.Open();
-    return await db.Entries.MaxAsync(e => (long?)e.Id) ?? 0;
+    // Entries and pulls share one sequence of ids.
+    return Math.Max(await db.Entries.MaxAsync(e => (long?)e.Id) ?? 0, await db.Pulls.MaxAsync(p => (long?)p.Id) ?? 0);
 }
 
 static async Task<long> SlowestCheckpointAsync(AuditLogDb auditLog, string[] sinks)
@@ -113,7 +114,7 @@ static async Task<long> SlowestCheckpointAsync(AuditLogDb auditLog, string[] sin
 static async Task<long> PullEntriesAfterAsync(AuditLogDb auditLog, long id)
 {
     await using var db = auditLog.Open();
-    return await db.Entries.LongCountAsync(e => e.Id > id && e.Kind == "pull_repo");
+    return await db.Pulls.LongCountAsync(p => p.Id > id) + await db.Entries.LongCountAsync(e => e.Id > id && e.Kind == "pull_repo");
 }
 
 // What the process handed to write(2) and its kind, files and sockets alike (Linux's /proc/self/io); 0 elsewhere.

@@ -27,6 +27,7 @@ internal static class AuditEntryInsert
     /// <summary>Inserts inside the context's current transaction and sets the new rows' ids; returns how many rows were new.</summary>
     public static async Task<int> InsertNewAsync(AuditLogDbContext db, IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
     {
+        if (entries.Count == 0) return 0;
         var table = new InsertTable(db);
         return db.Database.IsNpgsql()
             ? await InsertReturningAsync(db, table, entries, cancellationToken)

@@ -18,8 +18,15 @@ namespace Berth.AuditLog.Data;
 /// </summary>
 internal static class AuditEntryRead
 {
-    /// <summary>Up to <paramref name="limit"/> entries with ids above <paramref name="afterId"/>, lowest first.</summary>
+    /// <summary>Up to <paramref name="limit"/> entries with ids above <paramref name="afterId"/>, lowest first: pulls from the pull table among them.</summary>
     public static async Task<List<AuditEntry>> NextAsync(AuditLogDbContext db, long afterId, int limit, CancellationToken cancellationToken)
+    {
+        var entries = await EntriesAfterAsync(db, afterId, limit, cancellationToken);
+        var pulls = await PullEntryRead.ToEntriesAsync(db, db.Pulls.Where(p => p.Id > afterId).OrderBy(p => p.Id).Take(limit), cancellationToken);
+        return IdOrder.Merge(entries, pulls, limit, newestFirst: false);
+    }
+
+    private static async Task<List<AuditEntry>> EntriesAfterAsync(AuditLogDbContext db, long afterId, int limit, CancellationToken cancellationToken)
     {
         if (!db.Database.IsSqlite())
             return await db.Entries.AsNoTracking().Where(e => e.Id > afterId).OrderBy(e => e.Id).Take(limit).ToListAsync(cancellationToken);

@@ -15,6 +15,10 @@ public abstract class AuditLogDbContext(DbContextOptions options) : DbContext(op
 
     public DbSet<AuditEntry> Entries => Set<AuditEntry>();
 
+    public DbSet<PullEntry> Pulls => Set<PullEntry>();
+
+    public DbSet<AuditName> Names => Set<AuditName>();
+
     public DbSet<SinkCheckpoint> Checkpoints => Set<SinkCheckpoint>();
 
     protected override void OnModelCreating(ModelBuilder model)
@@ -43,6 +47,27 @@ public abstract class AuditLogDbContext(DbContextOptions options) : DbContext(op
             e.HasIndex(x => new { x.Kind, x.Id }).HasFilter(NotPullsFilter);
             e.HasIndex(x => x.OccurredAt);
         });
+        model.Entity<PullEntry>(e =>
+        {
+            e.ToTable("audit_pulls");
+            e.HasKey(x => x.Id);
+            // Given by the recorder from the entry table's sequence, never by this table.
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.HasIndex(x => x.EntryId).IsUnique();
+            e.Property(x => x.RequestId).HasMaxLength(128);
+            // The same searches as for entries, on the ids of the names searched for.
+            e.HasIndex(x => new { x.NamespaceId, x.Id });
+            e.HasIndex(x => new { x.RepositoryId, x.Id });
+            e.HasIndex(x => new { x.PerformerId, x.Id });
+            e.HasIndex(x => x.OccurredTicks);
+        });
+        model.Entity<AuditName>(e =>
+        {
+            e.ToTable("audit_names");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Name).HasMaxLength(AuditName.MaxLength);
+            e.HasIndex(x => x.Name).IsUnique();
+        });
         model.Entity<SinkCheckpoint>(e =>
         {
             e.ToTable("sink_checkpoints");
@@ -53,6 +78,15 @@ public abstract class AuditLogDbContext(DbContextOptions options) : DbContext(op
     }
 }
 
-public sealed class SqliteAuditLogDbContext(DbContextOptions<SqliteAuditLogDbContext> options) : AuditLogDbContext(options);
+public sealed class SqliteAuditLogDbContext(DbContextOptions<SqliteAuditLogDbContext> options) : AuditLogDbContext(options)
+{
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        base.OnModelCreating(model);
+        // 16 bytes rather than SQLite's default 36-character text: the pull table's unique
+        // index holds one for every pull. PostgreSQL's uuid is 16 bytes already.
+        model.Entity<PullEntry>().Property(x => x.EntryId).HasConversion<byte[]>();
+    }
+}
 
 public sealed class PostgresAuditLogDbContext(DbContextOptions<PostgresAuditLogDbContext> options) : AuditLogDbContext(options);

@@ -1,6 +1,7 @@
 using Berth.AuditLog.Data;
 using Berth.AuditLog.Shipping;
 using Berth.Contracts;
+using Berth.Contracts.Registry;
 using Berth.Data.Inbox;
 using Berth.Data.Outbox;
 using Microsoft.EntityFrameworkCore;
@@ -28,24 +29,31 @@ public sealed class AuditRecorder(
     public async Task HandleAsync(IntegrationEvent integrationEvent, CancellationToken cancellationToken)
     {
         await schema.Ready.WaitAsync(cancellationToken);
-        var entries = mapper.Map(integrationEvent).ToList();
+        // Pulls go to their own compact table; every other event is an entry.
+        var pulls = mapper.Pulls(integrationEvent);
+        var entries = pulls is null ? mapper.Map(integrationEvent).ToList() : [];
         var recorded = 0;
         await auditLogDb.ProcessOnceAsync(ConsumerName, integrationEvent.EventId,
-            async db => recorded = await AppendAsync(db, entries, cancellationToken), cancellationToken);
+            async db => recorded = await AppendAsync(db, entries, pulls ?? [], cancellationToken), cancellationToken);
         if (recorded == 0) return;
         metrics.Recorded(recorded);
         shipping.Wake();
     }
 
+    /// <summary>Adds entries (see the overload).</summary>
+    internal static Task<int> AppendAsync(AuditLogDbContext db, IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken) =>
+        AppendAsync(db, entries, [], cancellationToken);
+
     /// <summary>
-    /// Adds entries inside the caller's write transaction, skipping entry ids already
-    /// recorded; returns how many were added. Every insert into the log goes through here.
+    /// Adds entries and pulls inside the caller's write transaction, skipping entry ids
+    /// already recorded; returns how many were added. Every insert into the log goes through here.
     /// </summary>
-    internal static async Task<int> AppendAsync(AuditLogDbContext db, IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
+    internal static async Task<int> AppendAsync(AuditLogDbContext db, IReadOnlyList<AuditEntry> entries, IReadOnlyList<ManifestPulled> pulls, CancellationToken cancellationToken)
     {
-        if (entries.Count == 0) return 0;
+        if (entries.Count == 0 && pulls.Count == 0) return 0;
         if (db.Database.IsNpgsql())
             await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({InsertOrderLock})", cancellationToken);
-        return await AuditEntryInsert.InsertNewAsync(db, entries, cancellationToken);
+        return await AuditEntryInsert.InsertNewAsync(db, entries, cancellationToken)
+            + await PullEntryInsert.InsertNewAsync(db, pulls, cancellationToken);
     }
 }

@@ -20,15 +20,29 @@ public sealed class EventMapper(Func<string, bool> pullLoggingOn)
 
     public IEnumerable<AuditEntry> Map(IntegrationEvent e)
     {
-        if (e is ManifestsPulled batch)
+        if (e is ManifestsPulled)
         {
-            foreach (var pull in batch.Pulls)
-                if (pullLoggingOn(NamespaceOf(pull.Repository))) yield return Entry(pull, AuditKinds.PullRepo, pull.Repository);
+            foreach (var pull in Pulls(e)!) yield return Entry(pull, AuditKinds.PullRepo, pull.Repository);
             yield break;
         }
         var (kind, @namespace, repository) = Describe(e);
         yield return Entry(e, kind, repository, @namespace);
     }
+
+    /// <summary>
+    /// The pulls an event stands for, which the log keeps in its compact pull table
+    /// (<see cref="PullEntry"/>) rather than as entries: a batch's, less those of namespaces
+    /// whose pull logging is off, or a single pull's. Null for any other event.
+    /// </summary>
+    public IReadOnlyList<ManifestPulled>? Pulls(IntegrationEvent e) => e switch
+    {
+        ManifestsPulled batch => [.. batch.Pulls.Where(pull => pullLoggingOn(NamespaceOf(pull.Repository)))],
+        ManifestPulled pull => [pull],
+        _ => null,
+    };
+
+    /// <summary>The type name a pull's entry gives as its source event.</summary>
+    public static readonly string PullSourceEvent = typeof(ManifestPulled).FullName!;
 
     private static (string Kind, string? Namespace, string? Repository) Describe(IntegrationEvent e) => e switch
     {
@@ -78,18 +92,18 @@ public sealed class EventMapper(Func<string, bool> pullLoggingOn)
 
     private static AuditEntry Entry(IntegrationEvent e, string kind, string? repository, string? @namespace = null)
     {
-        var actor = e.Actor;
+        var actor = ActorColumns.Of(e.Actor);
         return new AuditEntry
         {
             EntryId = e.EventId,
             Kind = kind,
             Namespace = @namespace ?? (repository is null ? "" : NamespaceOf(repository)),
             Repository = repository,
-            Performer = Truncate(actor.Name, 256)!,
-            PerformerKind = Truncate(actor.Kind, 32)!,
-            Address = Truncate(actor.Address, 64),
-            UserAgent = Truncate(actor.UserAgent, 512),
-            RequestId = Truncate(actor.RequestId, 128),
+            Performer = actor.Performer,
+            PerformerKind = actor.PerformerKind,
+            Address = actor.Address,
+            UserAgent = actor.UserAgent,
+            RequestId = actor.RequestId,
             OccurredAt = e.OccurredAt.UtcDateTime,
             Metadata = MetadataOf(e),
             SourceEvent = e.GetType().FullName!,
@@ -100,7 +114,7 @@ public sealed class EventMapper(Func<string, bool> pullLoggingOn)
     private static string MetadataOf(IntegrationEvent e)
     {
         // Pulls are most of a busy log: their few fields are written directly.
-        if (e is ManifestPulled pull) return PullMetadata(pull);
+        if (e is ManifestPulled pull) return PullMetadata(pull.Repository, pull.Digest, pull.MediaType, pull.Tag);
         var node = JsonSerializer.SerializeToNode(e, e.GetType(), Json) as JsonObject ?? [];
         foreach (var field in BaseFields) node.Remove(field);
         return node.ToJsonString();
@@ -109,17 +123,18 @@ public sealed class EventMapper(Func<string, bool> pullLoggingOn)
     /// <summary>One writer and buffer a thread, reset for each pull: thousands of pulls a batch would otherwise allocate two of each a pull.</summary>
     [ThreadStatic] private static (System.Buffers.ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? t_pullWriter;
 
-    private static string PullMetadata(ManifestPulled pull)
+    /// <summary>A pull entry's metadata, whether made from the event or read back from the pull table.</summary>
+    internal static string PullMetadata(string repository, string digest, string mediaType, string? tag)
     {
         var (buffer, writer) = t_pullWriter ??= NewPullWriter();
         buffer.ResetWrittenCount();
         writer.Reset(buffer);
         writer.WriteStartObject();
-        writer.WriteString("repository", pull.Repository);
-        writer.WriteString("digest", pull.Digest);
-        writer.WriteString("mediaType", pull.MediaType);
-        if (pull.Tag is null) writer.WriteNull("tag");
-        else writer.WriteString("tag", pull.Tag);
+        writer.WriteString("repository", repository);
+        writer.WriteString("digest", digest);
+        writer.WriteString("mediaType", mediaType);
+        if (tag is null) writer.WriteNull("tag");
+        else writer.WriteString("tag", tag);
         writer.WriteEndObject();
         writer.Flush();
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
@@ -147,5 +162,4 @@ public sealed class EventMapper(Func<string, bool> pullLoggingOn)
 
     private static string ToSnakeCase(string name) => string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
 
-    private static string? Truncate(string? value, int max) => value is null || value.Length <= max ? value : value[..max];
 }

@@ -77,9 +77,12 @@ public sealed class LogRotation(
         var inboxCutoff = now - InboxRetention;
         await auditLogDb.WriteAsync(db => db.Set<InboxMessage>().Where(m => m.ProcessedAt < inboxCutoff).ExecuteDeleteAsync(cancellationToken), cancellationToken);
         var shippedUpTo = await ShippedByEverySinkAsync(cancellationToken);
+        var cutoffTicks = cutoff.Ticks;
         await using (var db = auditLogDb.Open())
         {
-            if (!await db.Entries.AnyAsync(e => e.OccurredAt < cutoff && e.Id <= shippedUpTo, cancellationToken)) return 0;
+            if (!await db.Entries.AnyAsync(e => e.OccurredAt < cutoff && e.Id <= shippedUpTo, cancellationToken)
+                && !await db.Pulls.AnyAsync(p => p.OccurredTicks < cutoffTicks && p.Id <= shippedUpTo, cancellationToken))
+                return 0;
         }
 
         var directory = options.Value.ResolveArchiveDirectory();
@@ -97,8 +100,13 @@ public sealed class LogRotation(
                 {
                     List<AuditEntry> page;
                     await using (var db = auditLogDb.Open())
-                        page = await db.Entries.AsNoTracking().Where(e => e.OccurredAt < cutoff && e.Id <= shippedUpTo && e.Id > after)
+                    {
+                        var entries = await db.Entries.AsNoTracking().Where(e => e.OccurredAt < cutoff && e.Id <= shippedUpTo && e.Id > after)
                             .OrderBy(e => e.Id).Take(Page).ToListAsync(cancellationToken);
+                        var pulls = await PullEntryRead.ToEntriesAsync(db, db.Pulls.Where(p => p.OccurredTicks < cutoffTicks && p.Id <= shippedUpTo && p.Id > after)
+                            .OrderBy(p => p.Id).Take(Page), cancellationToken);
+                        page = IdOrder.Merge(entries, pulls, Page, newestFirst: false);
+                    }
                     foreach (var entry in page) await writer.WriteLineAsync(JsonSerializer.Serialize(entry, Json));
                     rotated += page.Count;
                     if (page.Count > 0) lastArchived = page[^1].Id;
@@ -114,6 +122,7 @@ public sealed class LogRotation(
         {
             // Only what is in the archive: an old entry recorded late, while the archive was written, waits for the next rotation.
             await db.Entries.Where(e => e.OccurredAt < cutoff && e.Id <= shippedUpTo && e.Id <= lastArchived).ExecuteDeleteAsync(cancellationToken);
+            await db.Pulls.Where(p => p.OccurredTicks < cutoffTicks && p.Id <= shippedUpTo && p.Id <= lastArchived).ExecuteDeleteAsync(cancellationToken);
             await AuditRecorder.AppendAsync(db, [RotationEntry(now, cutoff, archive, rotated)], cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);

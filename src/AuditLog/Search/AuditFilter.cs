@@ -36,4 +36,54 @@ public sealed record AuditFilter(
         if (Until is { } until) entries = entries.Where(e => e.OccurredAt < until);
         return entries;
     }
+
+    /// <summary>
+    /// The same filter on the compact pull table, its names turned into the ids the table
+    /// holds; null when no pull can match (only other kinds are asked for, or a name no pull has).
+    /// </summary>
+    public async Task<IQueryable<PullEntry>?> ApplyToPullsAsync(AuditLogDbContext db, CancellationToken cancellationToken)
+    {
+        if (Kinds.Count > 0 && !Kinds.Contains(AuditKinds.PullRepo)) return null;
+        if (!string.IsNullOrEmpty(PerformedBy) && PerformedByKind is null) return null;
+        var named = new[] { Namespace, Repository, Performer, PerformedBy, PerformedByKind }.OfType<string>().Where(n => n.Length > 0).Distinct().ToList();
+        var ids = named.Count == 0 ? []
+            : await db.Names.AsNoTracking().Where(n => named.Contains(n.Name)).ToDictionaryAsync(n => n.Name, n => n.Id, cancellationToken);
+        if (named.Any(n => !ids.ContainsKey(n))) return null;
+
+        IQueryable<PullEntry> pulls = db.Pulls.AsNoTracking();
+        if (!string.IsNullOrEmpty(Namespace))
+        {
+            var namespaceId = ids[Namespace];
+            pulls = pulls.Where(p => p.NamespaceId == namespaceId);
+        }
+        if (!string.IsNullOrEmpty(Repository))
+        {
+            var repositoryId = ids[Repository];
+            pulls = pulls.Where(p => p.RepositoryId == repositoryId);
+        }
+        if (!string.IsNullOrEmpty(Performer))
+        {
+            var performerId = ids[Performer];
+            pulls = pulls.Where(p => p.PerformerId == performerId);
+        }
+        if (!string.IsNullOrEmpty(PerformedBy))
+        {
+            var (performerId, kindId) = (ids[PerformedBy], ids[PerformedByKind!]);
+            pulls = pulls.Where(p => p.PerformerId == performerId && p.PerformerKindId == kindId);
+        }
+        if (Since is { } since)
+        {
+            var sinceTicks = Ticks(since);
+            pulls = pulls.Where(p => p.OccurredTicks >= sinceTicks);
+        }
+        if (Until is { } until)
+        {
+            var untilTicks = Ticks(until);
+            pulls = pulls.Where(p => p.OccurredTicks < untilTicks);
+        }
+        return pulls;
+    }
+
+    /// <summary>A time as the pull table keeps it; a time without a zone is taken as UTC, as entries' are.</summary>
+    private static long Ticks(DateTime time) => (time.Kind == DateTimeKind.Local ? time.ToUniversalTime() : time).Ticks;
 }

@@ -100,6 +100,85 @@ namespace Berth.AuditLog.Data.Migrations.Postgres
                     b.ToTable("audit_entries", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.AuditLog.Data.AuditName", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("audit_names", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.AuditLog.Data.PullEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .HasColumnType("bigint");
+
+                    b.Property<int?>("AddressId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("DigestId")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid>("EntryId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("MediaTypeId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("NamespaceId")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("OccurredTicks")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("PerformerId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("PerformerKindId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("RepositoryId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("RequestId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<int?>("TagId")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("UserAgentId")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EntryId")
+                        .IsUnique();
+
+                    b.HasIndex("OccurredTicks");
+
+                    b.HasIndex("NamespaceId", "Id");
+
+                    b.HasIndex("PerformerId", "Id");
+
+                    b.HasIndex("RepositoryId", "Id");
+
+                    b.ToTable("audit_pulls", (string)null);
+                });
+
             modelBuilder.Entity("Berth.AuditLog.Data.SinkCheckpoint", b =>
                 {
                     b.Property<string>("Sink")

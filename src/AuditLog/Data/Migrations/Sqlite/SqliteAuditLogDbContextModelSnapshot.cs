@@ -93,6 +93,84 @@ namespace Berth.AuditLog.Data.Migrations.Sqlite
                     b.ToTable("audit_entries", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.AuditLog.Data.AuditName", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("audit_names", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.AuditLog.Data.PullEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("AddressId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DigestId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("EntryId")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<int>("MediaTypeId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("NamespaceId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("OccurredTicks")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("PerformerId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("PerformerKindId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("RepositoryId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RequestId")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("TagId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("UserAgentId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EntryId")
+                        .IsUnique();
+
+                    b.HasIndex("OccurredTicks");
+
+                    b.HasIndex("NamespaceId", "Id");
+
+                    b.HasIndex("PerformerId", "Id");
+
+                    b.HasIndex("RepositoryId", "Id");
+
+                    b.ToTable("audit_pulls", (string)null);
+                });
+
             modelBuilder.Entity("Berth.AuditLog.Data.SinkCheckpoint", b =>
                 {
                     b.Property<string>("Sink")
