@@ -16,10 +16,14 @@ internal static class PullEntryRead
         var rows = await pulls.AsNoTracking().ToListAsync(cancellationToken);
         if (rows.Count == 0) return [];
         var ids = rows.SelectMany(NameIds).Distinct().ToList();
-        var names = await db.Names.AsNoTracking().Where(n => ids.Contains(n.Id)).ToDictionaryAsync(n => n.Id, n => n.Name, cancellationToken);
+        // One parameter holding every id: a parameter an id (EF's default) costs SQLite a
+        // look-up by name over all the others for each, and a batch may name thousands.
+        var names = await db.Names.AsNoTracking().Where(n => EF.Parameter(ids).Contains(n.Id)).ToDictionaryAsync(n => n.Id, n => n.Name, cancellationToken);
         // As the provider gives an entry's time: SQLite keeps no zone, PostgreSQL's timestamptz is UTC.
         var kind = db.Database.IsNpgsql() ? DateTimeKind.Utc : DateTimeKind.Unspecified;
-        return [.. rows.Select(row => ToEntry(row, names, kind))];
+        // Most pulls of a page are of the same few images: their metadata is written once each.
+        var metadata = new Dictionary<(int, int, int, int?), string>();
+        return [.. rows.Select(row => ToEntry(row, names, metadata, kind))];
     }
 
     private static IEnumerable<int> NameIds(PullEntry row)
@@ -35,12 +39,14 @@ internal static class PullEntryRead
         if (row.TagId is { } tag) yield return tag;
     }
 
-    private static AuditEntry ToEntry(PullEntry row, Dictionary<int, string> names, DateTimeKind kind)
+    private static AuditEntry ToEntry(PullEntry row, Dictionary<int, string> names, Dictionary<(int, int, int, int?), string> metadata, DateTimeKind kind)
     {
         string Name(int id) => names.TryGetValue(id, out var name) ? name
             : throw new InvalidOperationException($"audit pull {row.Id} refers to name {id}, which the log does not hold");
         var repository = Name(row.RepositoryId);
-        var tag = row.TagId is { } tagId ? Name(tagId) : null;
+        var image = (row.RepositoryId, row.DigestId, row.MediaTypeId, row.TagId);
+        if (!metadata.TryGetValue(image, out var pulled))
+            metadata[image] = pulled = EventMapper.PullMetadata(repository, Name(row.DigestId), Name(row.MediaTypeId), row.TagId is { } tag ? Name(tag) : null);
         return new AuditEntry
         {
             Id = row.Id,
@@ -54,7 +60,7 @@ internal static class PullEntryRead
             UserAgent = row.UserAgentId is { } userAgent ? Name(userAgent) : null,
             RequestId = row.RequestId,
             OccurredAt = new DateTime(row.OccurredTicks, kind),
-            Metadata = EventMapper.PullMetadata(repository, Name(row.DigestId), Name(row.MediaTypeId), tag),
+            Metadata = pulled,
             SourceEvent = EventMapper.PullSourceEvent,
         };
     }
