@@ -22,7 +22,7 @@ internal static class AuditEntryRead
     public static async Task<List<AuditEntry>> NextAsync(AuditLogDbContext db, long afterId, int limit, CancellationToken cancellationToken)
     {
         var entries = await EntriesAfterAsync(db, afterId, limit, cancellationToken);
-        var pulls = await PullEntryRead.ToEntriesAsync(db, db.Pulls.Where(p => p.Id > afterId).OrderBy(p => p.Id).Take(limit), cancellationToken);
+        var pulls = await PullEntryRead.AfterAsync(db, afterId, limit, cancellationToken);
         return IdOrder.Merge(entries, pulls, limit, newestFirst: false);
     }
 

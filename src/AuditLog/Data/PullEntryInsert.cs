@@ -19,7 +19,8 @@ internal static class PullEntryInsert
     /// <summary>Both providers read these names as written: no quoting rules differ between them for these.</summary>
     private const string EntryTable = "audit_entries";
 
-    private const string Columns =
+    /// <summary>The pull table's columns, in the order the statements here and <see cref="PullEntryRead"/> bind and read them.</summary>
+    internal const string Columns =
         "\"Id\", \"EntryId\", \"OccurredTicks\", \"NamespaceId\", \"RepositoryId\", \"PerformerId\", \"PerformerKindId\", " +
         "\"AddressId\", \"UserAgentId\", \"DigestId\", \"MediaTypeId\", \"TagId\", \"RequestId\"";
 

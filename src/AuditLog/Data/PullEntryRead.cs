@@ -1,5 +1,7 @@
 using Berth.AuditLog.Recording;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using SQLitePCL;
 
 namespace Berth.AuditLog.Data;
 
@@ -11,9 +13,68 @@ namespace Berth.AuditLog.Data;
 internal static class PullEntryRead
 {
     /// <summary>The pulls <paramref name="pulls"/> selects, in its order, as entries.</summary>
-    public static async Task<List<AuditEntry>> ToEntriesAsync(AuditLogDbContext db, IQueryable<PullEntry> pulls, CancellationToken cancellationToken)
+    public static async Task<List<AuditEntry>> ToEntriesAsync(AuditLogDbContext db, IQueryable<PullEntry> pulls, CancellationToken cancellationToken) =>
+        await ToEntriesAsync(db, await pulls.AsNoTracking().ToListAsync(cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> pulls with ids above <paramref name="afterId"/>, lowest first, as entries:
+    /// what a sink takes next. On SQLite the rows are read with SQLite's own statement, as
+    /// <see cref="AuditEntryRead"/> reads entries: sinks read every pull the log records.
+    /// </summary>
+    public static async Task<List<AuditEntry>> AfterAsync(AuditLogDbContext db, long afterId, int limit, CancellationToken cancellationToken)
     {
-        var rows = await pulls.AsNoTracking().ToListAsync(cancellationToken);
+        if (!db.Database.IsSqlite())
+            return await ToEntriesAsync(db, db.Pulls.Where(p => p.Id > afterId).OrderBy(p => p.Id).Take(limit), cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            return await ToEntriesAsync(db, ReadFromSqlite(db, afterId, limit, cancellationToken), cancellationToken);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private static List<PullEntry> ReadFromSqlite(AuditLogDbContext db, long afterId, int limit, CancellationToken cancellationToken)
+    {
+        var handle = ((SqliteConnection)db.Database.GetDbConnection()).Handle ?? throw new InvalidOperationException("the audit log's SQLite connection is not open");
+        var sql = $"SELECT {PullEntryInsert.Columns} FROM audit_pulls WHERE \"Id\" > ?1 ORDER BY \"Id\" LIMIT ?2";
+        SqliteRow.Check(raw.sqlite3_prepare_v2(handle, sql, out var statement), handle);
+        using (statement)
+        {
+            SqliteRow.Check(raw.sqlite3_bind_int64(statement, 1, afterId), handle);
+            SqliteRow.Check(raw.sqlite3_bind_int64(statement, 2, limit), handle);
+            var rows = new List<PullEntry>(Math.Min(limit, 4096));
+            int rc;
+            while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int? OptionalId(int column) => raw.sqlite3_column_type(statement, column) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int(statement, column);
+                rows.Add(new PullEntry
+                {
+                    Id = raw.sqlite3_column_int64(statement, 0),
+                    EntryId = new Guid(raw.sqlite3_column_blob(statement, 1)),
+                    OccurredTicks = raw.sqlite3_column_int64(statement, 2),
+                    NamespaceId = raw.sqlite3_column_int(statement, 3),
+                    RepositoryId = raw.sqlite3_column_int(statement, 4),
+                    PerformerId = raw.sqlite3_column_int(statement, 5),
+                    PerformerKindId = raw.sqlite3_column_int(statement, 6),
+                    AddressId = OptionalId(7),
+                    UserAgentId = OptionalId(8),
+                    DigestId = raw.sqlite3_column_int(statement, 9),
+                    MediaTypeId = raw.sqlite3_column_int(statement, 10),
+                    TagId = OptionalId(11),
+                    RequestId = raw.sqlite3_column_type(statement, 12) == raw.SQLITE_NULL ? null : raw.sqlite3_column_text(statement, 12).utf8_to_string(),
+                });
+            }
+            if (rc != raw.SQLITE_DONE) SqliteRow.Check(rc, handle);
+            return rows;
+        }
+    }
+
+    private static async Task<List<AuditEntry>> ToEntriesAsync(AuditLogDbContext db, List<PullEntry> rows, CancellationToken cancellationToken)
+    {
         if (rows.Count == 0) return [];
         var ids = rows.SelectMany(NameIds).Distinct().ToList();
         // One parameter holding every id: a parameter an id (EF's default) costs SQLite a
