@@ -100,8 +100,7 @@ finally
 static async Task<long> LastEntryIdAsync(AuditLogDb auditLog)
 {
     await using var db = auditLog.Open();
-    // Entries and pulls share one sequence of ids.
-    return Math.Max(await db.Entries.MaxAsync(e => (long?)e.Id) ?? 0, await db.Pulls.MaxAsync(p => (long?)p.Id) ?? 0);
+    return await db.LastIdAsync(CancellationToken.None);
 }
 
 static async Task<long> SlowestCheckpointAsync(AuditLogDb auditLog, string[] sinks)

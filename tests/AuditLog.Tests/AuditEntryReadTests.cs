@@ -80,16 +80,15 @@ public sealed class AuditEntryReadTests : IAsyncLifetime
     [Fact]
     public async Task A_batch_starts_after_its_checkpoint_and_stops_at_its_limit()
     {
-        var auditLogDb = Log;
+        // A database of its own: a server's start-up events could be recorded after these entries.
+        await using var log = await StandaloneAuditLog.CreateAsync("berth-auditlog-read-batches");
         var entries = Enumerable.Range(0, 25).Select(i => Entry($"user{i}", new DateTime(2026, 11, 30, 1, 2, 3).AddSeconds(i))).ToList();
-        await auditLogDb.WriteAsync(db => Recording.AuditRecorder.AppendAsync(db, entries, CancellationToken.None), CancellationToken.None);
+        await log.AppendAsync(entries, []);
 
-        var batch = await ReadDirectAsync(auditLogDb, entries[4].Id, 10);
-        Assert.Equal(entries.Skip(5).Take(10).Select(e => e.EntryId), batch.Select(e => e.EntryId));
-        Assert.Equal(entries.Skip(20).Select(e => e.EntryId), (await ReadDirectAsync(auditLogDb, entries[19].Id, 5)).Select(e => e.EntryId));
-        // The server's own start-up events may be recorded after these: whatever follows the last is none of them.
-        var after = await ReadDirectAsync(auditLogDb, entries[^1].Id, 10);
-        Assert.All(after, e => Assert.True(e.Id > entries[^1].Id && !entries.Any(x => x.EntryId == e.EntryId)));
+        async Task<List<AuditEntry>> NextAsync(long afterId) => await AuditEntryRead.NextAsync(log.Db, afterId, 10, CancellationToken.None);
+        Assert.Equal(entries.Skip(5).Take(10).Select(e => e.EntryId), (await NextAsync(entries[4].Id)).Select(e => e.EntryId));
+        Assert.Equal(entries.Skip(20).Select(e => e.EntryId), (await NextAsync(entries[19].Id)).Select(e => e.EntryId));
+        Assert.Empty(await NextAsync(entries[^1].Id));
     }
 
     [Theory]

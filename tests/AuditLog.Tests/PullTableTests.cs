@@ -71,6 +71,8 @@ public sealed class PullTableTests : IAsyncLifetime
         {
             Assert.Equal(20, await db.Pulls.CountAsync(p => p.OccurredTicks < Start.AddDays(1).UtcTicks));
             Assert.Equal(0, await db.Entries.CountAsync(e => e.Kind == AuditKinds.PullRepo));
+            // The second batch named the first's texts again: no id was spent on them.
+            Assert.Equal(await db.Names.CountAsync(), await db.Names.MaxAsync(n => n.Id));
         }
 
         // Recording order is id order across both tables; shipping reads both, in pages, in that order.
@@ -84,7 +86,7 @@ public sealed class PullTableTests : IAsyncLifetime
         // Sinks read pulls with the provider's own statement where there is one; EF reads them the same.
         await using (var db = auditLogDb.Open())
         {
-            var forSinks = await PullEntryRead.AfterAsync(db, 0, 1000, CancellationToken.None);
+            var forSinks = await PullEntryRead.AfterAsync(db, 0, long.MaxValue, 1000, CancellationToken.None);
             var throughEf = await PullEntryRead.ToEntriesAsync(db, db.Pulls.Where(p => p.Id > 0).OrderBy(p => p.Id).Take(1000), CancellationToken.None);
             Assert.Equal(20, forSinks.Count(e => expected.Contains(e.EntryId)));
             Assert.Equal(throughEf.Select(e => JsonSerializer.Serialize(e)), forSinks.Select(e => JsonSerializer.Serialize(e)));
@@ -149,47 +151,51 @@ public sealed class PullTableTests : IAsyncLifetime
     public async Task Retention_archives_and_removes_old_pulls_and_keeps_recent_ones()
     {
         var now = DateTimeOffset.UtcNow;
-        var old = Enumerable.Range(0, 3).Select(i => Pull("oldpulls/app", i == 0 ? Anonymous : Alice, now.AddDays(-40).AddSeconds(i), i == 1 ? null : "v1")).ToList();
+        var retired = new EventActor("retired", "user", "198.51.100.9", "old-agent/1");
+        var old = Enumerable.Range(0, 3).Select(i => Pull("oldpulls/app", i == 0 ? Anonymous : retired, now.AddDays(-40).AddSeconds(i), i == 1 ? null : "v1")).ToList();
+        var oldEntry = Assert.Single(new EventMapper(_ => true).Map(new RepositoryCreated("oldpulls/app") { Actor = Alice, OccurredAt = now.AddDays(-41) }));
         var recent = Pull("oldpulls/app", Alice, now.AddDays(-1), "v1");
         var db = _server.App.Services.GetRequiredService<AuditLogDb>();
-        await db.WriteAsync(context => AuditRecorder.AppendAsync(context, [], [.. old, recent], CancellationToken.None), CancellationToken.None);
+        await db.WriteAsync(context => AuditRecorder.AppendAsync(context, [oldEntry], [.. old, recent], CancellationToken.None), CancellationToken.None);
 
         var rotation = _server.App.Services.GetServices<IHostedService>().OfType<LogRotation>().Single();
-        Assert.Equal(3, await rotation.RotateAsync(CancellationToken.None));
+        Assert.Equal(4, await rotation.RotateAsync(CancellationToken.None));
 
         var left = (await new DatabaseAuditSearch(db).OldestAsync(Filter(@namespace: "oldpulls"), 0, 10, CancellationToken.None)).Select(e => e.EntryId);
         Assert.Equal([recent.EventId], left);
+        // The texts only the rotated pulls named went with them; those the kept pull names stayed.
+        await using (var context = db.Open())
+        {
+            var names = await context.Names.Select(n => n.Name).ToListAsync();
+            Assert.DoesNotContain("old-agent/1", names);
+            Assert.DoesNotContain("198.51.100.9", names);
+            Assert.DoesNotContain("retired", names);
+            Assert.Contains(Alice.UserAgent, names);
+        }
         var archive = Directory.GetFiles(_data.Combine("audit-archive")).Single();
         await using var gzip = new GZipStream(File.OpenRead(archive), CompressionMode.Decompress);
         using var reader = new StreamReader(gzip);
         var archived = (await reader.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
-        Assert.Equal(old.Select(p => p.EventId), archived.Select(e => e.GetProperty("entryId").GetGuid()));
-        Assert.All(archived, e => Assert.Equal(AuditKinds.PullRepo, e.GetProperty("kind").GetString()));
-        Assert.Equal("oldpulls/app", JsonDocument.Parse(archived[1].GetProperty("metadata").GetString()!).RootElement.GetProperty("repository").GetString());
+        // In id order across both tables: the entry was recorded first.
+        Assert.Equal([oldEntry.EntryId, .. old.Select(p => p.EventId)], archived.Select(e => e.GetProperty("entryId").GetGuid()));
+        Assert.All(archived.Skip(1), e => Assert.Equal(AuditKinds.PullRepo, e.GetProperty("kind").GetString()));
+        Assert.Equal("old-agent/1", archived[2].GetProperty("userAgent").GetString());
+        Assert.Equal("oldpulls/app", JsonDocument.Parse(archived[2].GetProperty("metadata").GetString()!).RootElement.GetProperty("repository").GetString());
     }
 
     [Fact]
     public async Task Pulls_recorded_before_any_entry_take_the_first_ids_and_later_entries_follow_them()
     {
-        using var directory = new TempDirectory("berth-auditlog-pull-ids");
-        var options = new DbContextOptionsBuilder<SqliteAuditLogDbContext>().UseSqlite($"Data Source={directory.Combine("log.db")};Pooling=false").Options;
-        await using var db = new SqliteAuditLogDbContext(options);
-        await db.Database.MigrateAsync();
-        async Task<int> AppendAsync(IReadOnlyList<AuditEntry> entries, IReadOnlyList<ManifestPulled> pulls)
-        {
-            await using var transaction = await db.Database.BeginTransactionAsync();
-            var added = await AuditRecorder.AppendAsync(db, entries, pulls, CancellationToken.None);
-            await transaction.CommitAsync();
-            return added;
-        }
+        await using var log = await StandaloneAuditLog.CreateAsync("berth-auditlog-pull-ids");
+        var db = log.Db;
 
         var pulls = Enumerable.Range(0, 4).Select(i => Pull("first/app", Alice, Start.AddSeconds(i), null)).ToList();
-        Assert.Equal(4, await AppendAsync([], pulls));
+        Assert.Equal(4, await log.AppendAsync([], pulls));
         var entry = Assert.Single(new EventMapper(_ => true).Map(new RepositoryCreated("first/app") { Actor = Alice }));
-        Assert.Equal(1, await AppendAsync([entry], []));
+        Assert.Equal(1, await log.AppendAsync([entry], []));
         // The same pulls again (another batch carrying them) add nothing; a new one comes after the entry.
         var later = Pull("first/app", Robot, Start.AddSeconds(9), "v9");
-        Assert.Equal(1, await AppendAsync([], [.. pulls, later]));
+        Assert.Equal(1, await log.AppendAsync([], [.. pulls, later]));
 
         var ids = await db.Pulls.OrderBy(p => p.Id).Select(p => new { p.EntryId, p.Id }).ToListAsync();
         Assert.Equal([1L, 2, 3, 4], ids.Take(4).Select(p => p.Id));
@@ -197,8 +203,31 @@ public sealed class PullTableTests : IAsyncLifetime
         // Ids the repeated pulls reserved stay unused: the new pull is numbered after them.
         Assert.Equal(later.EventId, ids[^1].EntryId);
         Assert.True(ids[^1].Id > entry.Id);
-        var log = await AuditEntryRead.NextAsync(db, 0, 100, CancellationToken.None);
-        Assert.Equal([.. pulls.Select(p => p.EventId), entry.EntryId, later.EventId], log.Select(e => e.EntryId));
+        var read = await AuditEntryRead.NextAsync(db, 0, 100, CancellationToken.None);
+        Assert.Equal([.. pulls.Select(p => p.EventId), entry.EntryId, later.EventId], read.Select(e => e.EntryId));
+    }
+
+    [Fact]
+    public async Task A_sink_page_stops_at_its_limit_across_both_tables_and_a_full_page_of_pulls_leaves_later_entries_to_the_next()
+    {
+        await using var log = await StandaloneAuditLog.CreateAsync("berth-auditlog-pull-pages");
+        var mapper = new EventMapper(_ => true);
+        AuditEntry Tag(int i) => Assert.Single(mapper.Map(new TagCreated("pages/app", $"t{i}", "sha256:" + new string('a', 64)) { Actor = Alice, OccurredAt = Start }));
+        var first = Enumerable.Range(0, 3).Select(Tag).ToList();
+        var pulls = Enumerable.Range(0, 6).Select(i => Pull("pages/app", Alice, Start.AddSeconds(i), null)).ToList();
+        var last = Enumerable.Range(3, 3).Select(Tag).ToList();
+        await log.AppendAsync(first, pulls);
+        await log.AppendAsync(last, []);
+        Guid[] expected = [.. first.Select(e => e.EntryId), .. pulls.Select(p => p.EventId), .. last.Select(e => e.EntryId)];
+
+        async Task<List<Guid>> PageAsync(long afterId, int limit) =>
+            [.. (await AuditEntryRead.NextAsync(log.Db, afterId, limit, CancellationToken.None)).Select(e => e.EntryId)];
+        // After the first entries, a page of 4 is pulls alone: the entries after them wait.
+        Assert.Equal(expected.Skip(3).Take(4), await PageAsync(first[^1].Id, 4));
+        // A page that runs past the pulls takes the entries after them, and stops at its limit.
+        Assert.Equal(expected.Skip(1).Take(10), await PageAsync(first[0].Id, 10));
+        Assert.Equal(expected, await PageAsync(0, 100));
+        Assert.Empty(await PageAsync(last[^1].Id, 100));
     }
 
     /// <summary>The whole log as a sink takes it: pages of <paramref name="pageSize"/> after the last id shipped.</summary>

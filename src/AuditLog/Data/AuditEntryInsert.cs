@@ -11,7 +11,7 @@ namespace Berth.AuditLog.Data;
 /// <summary>
 /// Inserts entries with one prepared statement reused for the whole batch, skipping any
 /// whose entry id is already recorded, instead of a look-up and a tracked insert per
-/// entry: what keeps recording thousands of pulls cheap next to serving them. Column
+/// entry: what kept recording thousands of pulls cheap while pulls were entries. Column
 /// names, quoting and value conversions come from the EF model, so the rows read back
 /// exactly as EF wrote them, and the ids the database gave are set on the entries, as
 /// EF would set them.

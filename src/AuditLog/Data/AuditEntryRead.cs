@@ -12,8 +12,8 @@ namespace Berth.AuditLog.Data;
 /// A shipper reads every entry the log records; through EF each column of each row
 /// went through Microsoft.Data.Sqlite's reader (a handle reference taken and released,
 /// the text transcoded, a date parsed as free-form text). Here a column's text is
-/// decoded only when it differs from the row before's (most of a batch is pulls by the
-/// same few clients), and ids and dates in the one format the log writes are read
+/// decoded only when it differs from the row before's (most of a batch is the same few
+/// performers and clients), and ids and dates in the one format the log writes are read
 /// directly. Rows read exactly as EF reads them; AuditEntryReadTests compares the two.
 /// </summary>
 internal static class AuditEntryRead
@@ -21,19 +21,22 @@ internal static class AuditEntryRead
     /// <summary>Up to <paramref name="limit"/> entries with ids above <paramref name="afterId"/>, lowest first: pulls from the pull table among them.</summary>
     public static async Task<List<AuditEntry>> NextAsync(AuditLogDbContext db, long afterId, int limit, CancellationToken cancellationToken)
     {
-        var entries = await EntriesAfterAsync(db, afterId, limit, cancellationToken);
-        var pulls = await PullEntryRead.AfterAsync(db, afterId, limit, cancellationToken);
+        var upTo = await db.LastIdAsync(cancellationToken);
+        if (upTo <= afterId) return [];
+        // Pulls first, as most of a busy log: a full page of them ends where the entries that can join it end.
+        var pulls = await PullEntryRead.AfterAsync(db, afterId, upTo, limit, cancellationToken);
+        var entries = await EntriesAfterAsync(db, afterId, pulls.Count == limit ? pulls[^1].Id : upTo, limit, cancellationToken);
         return IdOrder.Merge(entries, pulls, limit, newestFirst: false);
     }
 
-    private static async Task<List<AuditEntry>> EntriesAfterAsync(AuditLogDbContext db, long afterId, int limit, CancellationToken cancellationToken)
+    private static async Task<List<AuditEntry>> EntriesAfterAsync(AuditLogDbContext db, long afterId, long upTo, int limit, CancellationToken cancellationToken)
     {
         if (!db.Database.IsSqlite())
-            return await db.Entries.AsNoTracking().Where(e => e.Id > afterId).OrderBy(e => e.Id).Take(limit).ToListAsync(cancellationToken);
+            return await db.Entries.AsNoTracking().Where(e => e.Id > afterId && e.Id <= upTo).OrderBy(e => e.Id).Take(limit).ToListAsync(cancellationToken);
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
-            return ReadFromSqlite(db, afterId, limit, cancellationToken);
+            return ReadFromSqlite(db, afterId, upTo, limit, cancellationToken);
         }
         finally
         {
@@ -50,7 +53,7 @@ internal static class AuditEntryRead
         nameof(AuditEntry.SourceEvent),
     ];
 
-    private static List<AuditEntry> ReadFromSqlite(AuditLogDbContext db, long afterId, int limit, CancellationToken cancellationToken)
+    private static List<AuditEntry> ReadFromSqlite(AuditLogDbContext db, long afterId, long upTo, int limit, CancellationToken cancellationToken)
     {
         var connection = (SqliteConnection)db.Database.GetDbConnection();
         var handle = connection.Handle ?? throw new InvalidOperationException("the audit log's SQLite connection is not open");
@@ -60,6 +63,7 @@ internal static class AuditEntryRead
         {
             SqliteRow.Check(raw.sqlite3_bind_int64(statement, 1, afterId), handle);
             SqliteRow.Check(raw.sqlite3_bind_int64(statement, 2, limit), handle);
+            SqliteRow.Check(raw.sqlite3_bind_int64(statement, 3, upTo), handle);
             var texts = new RepeatedText[Properties.Length];
             var entries = new List<AuditEntry>(Math.Min(limit, 4096));
             int rc;
@@ -155,7 +159,7 @@ internal static class AuditEntryRead
         private string From => $"FROM {_table.Name} WHERE {_table.Column(nameof(AuditEntry.Id))}";
 
         public string SelectAfter() =>
-            $"SELECT {string.Join(", ", Properties.Select(_table.Column))} {From} > ?1 ORDER BY {_table.Column(nameof(AuditEntry.Id))} LIMIT ?2";
+            $"SELECT {string.Join(", ", Properties.Select(_table.Column))} {From} > ?1 AND {_table.Column(nameof(AuditEntry.Id))} <= ?3 ORDER BY {_table.Column(nameof(AuditEntry.Id))} LIMIT ?2";
 
         public T ReadAsEf<T>(SqliteConnection connection, int column, long id, Func<SqliteDataReader, T> read)
         {

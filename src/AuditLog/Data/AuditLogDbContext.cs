@@ -21,6 +21,16 @@ public abstract class AuditLogDbContext(DbContextOptions options) : DbContext(op
 
     public DbSet<SinkCheckpoint> Checkpoints => Set<SinkCheckpoint>();
 
+    /// <summary>
+    /// The highest id the entry and pull tables hold. Ids commit in id order (one writer at a
+    /// time on SQLite, the insert lock on PostgreSQL), so every lower id has committed too:
+    /// reads of both tables bounded by it read one log, whatever commits between them. Unbounded,
+    /// an entry committed between the read of entries and the read of pulls could be passed over.
+    /// </summary>
+    public async Task<long> LastIdAsync(CancellationToken cancellationToken) => Math.Max(
+        await Entries.MaxAsync(e => (long?)e.Id, cancellationToken) ?? 0,
+        await Pulls.MaxAsync(p => (long?)p.Id, cancellationToken) ?? 0);
+
     protected override void OnModelCreating(ModelBuilder model)
     {
         model.Entity<AuditEntry>(e =>
@@ -41,9 +51,9 @@ public abstract class AuditLogDbContext(DbContextOptions options) : DbContext(op
             e.HasIndex(x => new { x.Namespace, x.Id });
             e.HasIndex(x => new { x.Repository, x.Id });
             e.HasIndex(x => new { x.Performer, x.Id });
-            // Pulls are most of a busy log, and a search for them finds them among the newest
-            // entries anyway: the kind index leaves them out, so recording a pull updates one
-            // index fewer. A search for other kinds names the filter (AuditFilter) to use it.
+            // The kind index leaves pulls out: from when pulls were entries (those recorded then
+            // still are), it spared each one an index. A search for other kinds names the
+            // filter (AuditFilter) to use it.
             e.HasIndex(x => new { x.Kind, x.Id }).HasFilter(NotPullsFilter);
             e.HasIndex(x => x.OccurredAt);
         });
@@ -84,8 +94,10 @@ public sealed class SqliteAuditLogDbContext(DbContextOptions<SqliteAuditLogDbCon
     {
         base.OnModelCreating(model);
         // 16 bytes rather than SQLite's default 36-character text: the pull table's unique
-        // index holds one for every pull. PostgreSQL's uuid is 16 bytes already.
-        model.Entity<PullEntry>().Property(x => x.EntryId).HasConversion<byte[]>();
+        // index holds one for every pull. PostgreSQL's uuid is 16 bytes already. Big-endian,
+        // as a uuid is written: a version 7 id then sorts by its time, so the index grows at
+        // its end (.NET's own byte order puts the first fields' bytes backwards).
+        model.Entity<PullEntry>().Property(x => x.EntryId).HasConversion(id => id.ToByteArray(true), bytes => new Guid(bytes, true));
     }
 }
 

@@ -55,7 +55,7 @@ internal static class PullEntryInsert
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var row = rows[i];
-                row.Pull.EventId.TryWriteBytes(entryId);
+                row.Pull.EventId.TryWriteBytes(entryId, bigEndian: true, out _);
                 SqliteRow.Check(raw.sqlite3_bind_int64(insert, 1, first + i), handle);
                 SqliteRow.Check(raw.sqlite3_bind_blob(insert, 2, entryId), handle);
                 SqliteRow.Check(raw.sqlite3_bind_int64(insert, 3, row.OccurredTicks), handle);
@@ -146,7 +146,10 @@ internal static class PullEntryInsert
 
         var ids = new Dictionary<string, int>(texts.Length, StringComparer.Ordinal);
         await using (var names = Command(
-            "INSERT INTO audit_names (\"Name\") SELECT unnest(@texts) ON CONFLICT (\"Name\") DO NOTHING;" +
+            // Only the texts not there yet: PostgreSQL takes an id from the sequence for every row
+            // it tries to insert, conflicting or not, and a busy log repeats the same texts all day.
+            "INSERT INTO audit_names (\"Name\") SELECT t FROM unnest(@texts) AS t " +
+            "WHERE NOT EXISTS (SELECT 1 FROM audit_names AS n WHERE n.\"Name\" = t) ON CONFLICT (\"Name\") DO NOTHING;" +
             "SELECT \"Id\", \"Name\" FROM audit_names WHERE \"Name\" = ANY(@texts)", ("texts", texts)))
         await using (var reader = await names.ExecuteReaderAsync(cancellationToken))
         {
@@ -166,7 +169,8 @@ internal static class PullEntryInsert
             "ON CONFLICT (\"EntryId\") DO NOTHING",
             ("id", rows.Select((_, i) => first + i).ToArray()),
             ("entryId", rows.Select(r => r.Pull.EventId).ToArray()),
-            ("ticks", rows.Select(r => r.OccurredTicks).ToArray()),
+            // Whole microseconds, what PostgreSQL keeps of an entry's time: a pull reads back as its entry would.
+            ("ticks", rows.Select(r => r.OccurredTicks - r.OccurredTicks % 10).ToArray()),
             ("ns", Ids(r => r.Namespace)),
             ("repo", Ids(r => r.Pull.Repository)),
             ("performer", Ids(r => r.Actor.Performer)),

@@ -17,18 +17,18 @@ internal static class PullEntryRead
         await ToEntriesAsync(db, await pulls.AsNoTracking().ToListAsync(cancellationToken), cancellationToken);
 
     /// <summary>
-    /// Up to <paramref name="limit"/> pulls with ids above <paramref name="afterId"/>, lowest first, as entries:
+    /// Up to <paramref name="limit"/> pulls with ids above <paramref name="afterId"/> and up to <paramref name="upTo"/>, lowest first, as entries:
     /// what a sink takes next. On SQLite the rows are read with SQLite's own statement, as
     /// <see cref="AuditEntryRead"/> reads entries: sinks read every pull the log records.
     /// </summary>
-    public static async Task<List<AuditEntry>> AfterAsync(AuditLogDbContext db, long afterId, int limit, CancellationToken cancellationToken)
+    public static async Task<List<AuditEntry>> AfterAsync(AuditLogDbContext db, long afterId, long upTo, int limit, CancellationToken cancellationToken)
     {
         if (!db.Database.IsSqlite())
-            return await ToEntriesAsync(db, db.Pulls.Where(p => p.Id > afterId).OrderBy(p => p.Id).Take(limit), cancellationToken);
+            return await ToEntriesAsync(db, db.Pulls.Where(p => p.Id > afterId && p.Id <= upTo).OrderBy(p => p.Id).Take(limit), cancellationToken);
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
-            return await ToEntriesAsync(db, ReadFromSqlite(db, afterId, limit, cancellationToken), cancellationToken);
+            return await ToEntriesAsync(db, ReadFromSqlite(db, afterId, upTo, limit, cancellationToken), cancellationToken);
         }
         finally
         {
@@ -36,15 +36,16 @@ internal static class PullEntryRead
         }
     }
 
-    private static List<PullEntry> ReadFromSqlite(AuditLogDbContext db, long afterId, int limit, CancellationToken cancellationToken)
+    private static List<PullEntry> ReadFromSqlite(AuditLogDbContext db, long afterId, long upTo, int limit, CancellationToken cancellationToken)
     {
         var handle = ((SqliteConnection)db.Database.GetDbConnection()).Handle ?? throw new InvalidOperationException("the audit log's SQLite connection is not open");
-        var sql = $"SELECT {PullEntryInsert.Columns} FROM audit_pulls WHERE \"Id\" > ?1 ORDER BY \"Id\" LIMIT ?2";
+        var sql = $"SELECT {PullEntryInsert.Columns} FROM audit_pulls WHERE \"Id\" > ?1 AND \"Id\" <= ?3 ORDER BY \"Id\" LIMIT ?2";
         SqliteRow.Check(raw.sqlite3_prepare_v2(handle, sql, out var statement), handle);
         using (statement)
         {
             SqliteRow.Check(raw.sqlite3_bind_int64(statement, 1, afterId), handle);
             SqliteRow.Check(raw.sqlite3_bind_int64(statement, 2, limit), handle);
+            SqliteRow.Check(raw.sqlite3_bind_int64(statement, 3, upTo), handle);
             var rows = new List<PullEntry>(Math.Min(limit, 4096));
             int rc;
             while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
@@ -54,7 +55,7 @@ internal static class PullEntryRead
                 rows.Add(new PullEntry
                 {
                     Id = raw.sqlite3_column_int64(statement, 0),
-                    EntryId = new Guid(raw.sqlite3_column_blob(statement, 1)),
+                    EntryId = new Guid(raw.sqlite3_column_blob(statement, 1), bigEndian: true),
                     OccurredTicks = raw.sqlite3_column_int64(statement, 2),
                     NamespaceId = raw.sqlite3_column_int(statement, 3),
                     RepositoryId = raw.sqlite3_column_int(statement, 4),

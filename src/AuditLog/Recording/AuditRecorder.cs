@@ -12,9 +12,10 @@ namespace Berth.AuditLog.Recording;
 /// Records every integration event as audit entries, exactly once: the event id
 /// goes into the inbox in the same transaction as its entries, so a redelivery
 /// adds nothing (and an entry id is unique too, for a batch of pulls written twice).
-/// Entries get their ids in commit order, which is the order sinks ship them in:
-/// on PostgreSQL writers take a transaction lock before inserting, so an id is never
-/// committed after a higher one a sink may already have passed.
+/// Pulls go to their own compact table (<see cref="PullEntry"/>) with ids from the entry
+/// table's sequence. Entries and pulls get their ids in commit order, which is the order
+/// sinks ship them in: on PostgreSQL writers take a transaction lock before inserting,
+/// so an id is never committed after a higher one a sink may already have passed.
 /// </summary>
 public sealed class AuditRecorder(
     AuditLogDb auditLogDb, AuditLogInitializer schema, EventMapper mapper, ShippingSignal shipping, AuditLogMetrics metrics) : IEventHandler

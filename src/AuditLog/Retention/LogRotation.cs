@@ -80,6 +80,8 @@ public sealed class LogRotation(
         var cutoffTicks = cutoff.Ticks;
         await using (var db = auditLogDb.Open())
         {
+            // Entries and pulls are read in turn: up to one last id, so none that commits meanwhile is deleted unarchived.
+            shippedUpTo = Math.Min(shippedUpTo, await db.LastIdAsync(cancellationToken));
             if (!await db.Entries.AnyAsync(e => e.OccurredAt < cutoff && e.Id <= shippedUpTo, cancellationToken)
                 && !await db.Pulls.AnyAsync(p => p.OccurredTicks < cutoffTicks && p.Id <= shippedUpTo, cancellationToken))
                 return 0;
@@ -122,8 +124,10 @@ public sealed class LogRotation(
         {
             // Only what is in the archive: an old entry recorded late, while the archive was written, waits for the next rotation.
             await db.Entries.Where(e => e.OccurredAt < cutoff && e.Id <= shippedUpTo && e.Id <= lastArchived).ExecuteDeleteAsync(cancellationToken);
-            await db.Pulls.Where(p => p.OccurredTicks < cutoffTicks && p.Id <= shippedUpTo && p.Id <= lastArchived).ExecuteDeleteAsync(cancellationToken);
+            var pullsRemoved = await db.Pulls.Where(p => p.OccurredTicks < cutoffTicks && p.Id <= shippedUpTo && p.Id <= lastArchived).ExecuteDeleteAsync(cancellationToken);
+            // Takes the insert lock on PostgreSQL, which removing texts pulls may be about to name needs too.
             await AuditRecorder.AppendAsync(db, [RotationEntry(now, cutoff, archive, rotated)], cancellationToken);
+            if (pullsRemoved > 0) await UnusedNames.RemoveAsync(db, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);
         logger.LogInformation("Rotated {Count} audit entries older than {Cutoff:u} into {Archive}", rotated, cutoff, archive);

@@ -44,8 +44,10 @@ public sealed record AuditFilter(
     public async Task<IQueryable<PullEntry>?> ApplyToPullsAsync(AuditLogDbContext db, CancellationToken cancellationToken)
     {
         if (Kinds.Count > 0 && !Kinds.Contains(AuditKinds.PullRepo)) return null;
-        if (!string.IsNullOrEmpty(PerformedBy) && PerformedByKind is null) return null;
-        var named = new[] { Namespace, Repository, Performer, PerformedBy, PerformedByKind }.OfType<string>().Where(n => n.Length > 0).Distinct().ToList();
+        // As for entries: a kind that no entry can have matches nothing, and a kind without a performer is no condition.
+        if (!string.IsNullOrEmpty(PerformedBy) && string.IsNullOrEmpty(PerformedByKind)) return null;
+        var named = new[] { Namespace, Repository, Performer, PerformedBy, string.IsNullOrEmpty(PerformedBy) ? null : PerformedByKind }
+            .OfType<string>().Where(n => n.Length > 0).Distinct().ToList();
         var ids = named.Count == 0 ? []
             : await db.Names.AsNoTracking().Where(n => named.Contains(n.Name)).ToDictionaryAsync(n => n.Name, n => n.Id, cancellationToken);
         if (named.Any(n => !ids.ContainsKey(n))) return null;
@@ -84,6 +86,6 @@ public sealed record AuditFilter(
         return pulls;
     }
 
-    /// <summary>A time as the pull table keeps it; a time without a zone is taken as UTC, as entries' are.</summary>
-    private static long Ticks(DateTime time) => (time.Kind == DateTimeKind.Local ? time.ToUniversalTime() : time).Ticks;
+    /// <summary>A time as the pull table keeps it: its ticks as given, as entries' times are compared.</summary>
+    private static long Ticks(DateTime time) => time.Ticks;
 }

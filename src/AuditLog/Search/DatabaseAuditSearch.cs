@@ -6,18 +6,20 @@ namespace Berth.AuditLog.Search;
 
 /// <summary>
 /// Searches the log's own database: current the moment an entry is recorded. Pulls are in
-/// a table of their own (<see cref="PullEntry"/>); each search reads both tables and merges
-/// them in id order.
+/// a table of their own (<see cref="PullEntry"/>); each search reads both tables up to the
+/// same last id (<see cref="AuditLogDbContext.LastIdAsync"/>) and merges them in id order.
 /// </summary>
 public sealed class DatabaseAuditSearch(AuditLogDb auditLogDb) : IAuditSearch
 {
     public async Task<IReadOnlyList<AuditEntry>> NewestAsync(AuditFilter filter, long? before, int count, CancellationToken cancellationToken)
     {
         await using var db = auditLogDb.Open();
-        var query = filter.Apply(db.Entries.AsNoTracking());
+        var upTo = await db.LastIdAsync(cancellationToken);
+        var query = filter.Apply(db.Entries.AsNoTracking()).Where(e => e.Id <= upTo);
         if (before is { } cursor) query = query.Where(e => e.Id < cursor);
         var entries = await query.OrderByDescending(e => e.Id).Take(count).ToListAsync(cancellationToken);
         if (await filter.ApplyToPullsAsync(db, cancellationToken) is not { } pulls) return entries;
+        pulls = pulls.Where(p => p.Id <= upTo);
         if (before is { } pullCursor) pulls = pulls.Where(p => p.Id < pullCursor);
         var pulled = await PullEntryRead.ToEntriesAsync(db, pulls.OrderByDescending(p => p.Id).Take(count), cancellationToken);
         return IdOrder.Merge(entries, pulled, count, newestFirst: true);
@@ -26,9 +28,10 @@ public sealed class DatabaseAuditSearch(AuditLogDb auditLogDb) : IAuditSearch
     public async Task<IReadOnlyList<AuditEntry>> OldestAsync(AuditFilter filter, long after, int count, CancellationToken cancellationToken)
     {
         await using var db = auditLogDb.Open();
-        var entries = await filter.Apply(db.Entries.AsNoTracking()).Where(e => e.Id > after).OrderBy(e => e.Id).Take(count).ToListAsync(cancellationToken);
+        var upTo = await db.LastIdAsync(cancellationToken);
+        var entries = await filter.Apply(db.Entries.AsNoTracking()).Where(e => e.Id > after && e.Id <= upTo).OrderBy(e => e.Id).Take(count).ToListAsync(cancellationToken);
         if (await filter.ApplyToPullsAsync(db, cancellationToken) is not { } pulls) return entries;
-        var pulled = await PullEntryRead.ToEntriesAsync(db, pulls.Where(p => p.Id > after).OrderBy(p => p.Id).Take(count), cancellationToken);
+        var pulled = await PullEntryRead.ToEntriesAsync(db, pulls.Where(p => p.Id > after && p.Id <= upTo).OrderBy(p => p.Id).Take(count), cancellationToken);
         return IdOrder.Merge(entries, pulled, count, newestFirst: false);
     }
 

@@ -99,9 +99,7 @@ public sealed class SinkShipper(
         {
             checkpoint = await db.Checkpoints.Where(c => c.Sink == sink.Name).Select(c => (long?)c.LastShippedId).FirstOrDefaultAsync(cancellationToken) ?? 0;
             batch = await AuditEntryRead.NextAsync(db, checkpoint, options.Value.ShippingBatchSize, cancellationToken);
-            newest = Math.Max(
-                await db.Entries.MaxAsync(e => (long?)e.Id, cancellationToken) ?? 0,
-                await db.Pulls.MaxAsync(p => (long?)p.Id, cancellationToken) ?? 0);
+            newest = await db.LastIdAsync(cancellationToken);
         }
         _oldestWaiting = batch.Count == 0 ? null : batch[0].OccurredAt;
         metrics.SetLag(sink.Name, Math.Max(0, newest - checkpoint),
