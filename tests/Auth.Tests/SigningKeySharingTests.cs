@@ -156,9 +156,35 @@ public sealed class SigningKeySharingTests
     private static Task<RunningApp> StartAuthAsync(string dataDirectory, params string[] args) =>
         BerthHosts.StartSecuredServerAsync(dataDirectory, ["--services", "auth", .. args]);
 
-    private static Task<RunningApp> StartRegistryAsync(string dataDirectory, RunningApp auth, params string[] args) =>
-        BerthHosts.StartSecuredServerAsync(dataDirectory,
+    /// <summary>
+    /// Starts a registry that trusts <paramref name="auth"/>'s keys, and waits until it accepts a token of
+    /// Auth's: on a loaded machine its first read of Auth's keys can take longer than the 3 s a request
+    /// waits for it, and these tests are about what happens after that read.
+    /// </summary>
+    private static async Task<RunningApp> StartRegistryAsync(string dataDirectory, RunningApp auth, params string[] args)
+    {
+        var registry = await BerthHosts.StartSecuredServerAsync(dataDirectory,
             ["--services", "registry", "--Registry:Authentication", "token", "--Registry:AuthUrl", auth.BaseAddress.ToString(), .. args]);
+        try
+        {
+            var token = await TokenAsync(auth);
+            var refusals = 0;
+            while (await PingAsync(registry, token) != HttpStatusCode.OK)
+            {
+                if (++refusals == 40) Assert.Fail("the registry did not accept a token of Auth's within 20 s of starting");
+                await Task.Delay(500);
+            }
+            // A refused try may have just looked the key up, and unknown keys are looked up at most every
+            // 5 s: the tests' own look-ups start from the state a first accepted token leaves.
+            if (refusals > 0) await Task.Delay(TimeSpan.FromSeconds(5.5));
+            return registry;
+        }
+        catch
+        {
+            await registry.DisposeAsync();
+            throw;
+        }
+    }
 
     private static async Task<string> RotateAsync(RunningApp auth)
     {
