@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The distributed topology against the standalone one, both with tokens on, in
-# one run: Auth and two registry instances as their own Server processes
-# (PostgreSQL database per service, Redis as the shared cache tier, RabbitMQ for
-# events) behind one Gateway, next to a single `--services all` Server behind
-# its Gateway. The same regbench load (logging in at /v2/auth) goes through both
+# one run: Auth, two registry instances (each with its collector, as the AppHost
+# runs them) and the audit log as their own Server processes (PostgreSQL database
+# per service, Redis as the shared cache tier, RabbitMQ for events) behind one
+# Gateway, next to a single `--services all` Server behind its Gateway. Both
+# record every event in their audit log. The same regbench load (logging in at /v2/auth) goes through both
 # Gateways; JSON lines in bench/out/distributed.jsonl.
 #
 # Usage: bench/distributed.sh [quick]   (DURATION, ROUNDS, REGBENCH_DIR as for run.sh; WARMUP_ROUNDS,
@@ -15,7 +16,7 @@ source "$(dirname "$0")/common.sh"
 [ "${1:-}" = quick ] && duration=5
 standalone_server=5030 standalone_gateway=5031
 pg_port=5032 redis_port=5033 rabbit_port=5034 rabbit_dist_port=5035
-auth_port=5040 registry_a=5041 registry_b=5042 gateway_port=5043
+auth_port=5040 registry_a=5041 registry_b=5042 gateway_port=5043 auditlog_port=5036
 
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 for tool in "$pg_bin/initdb" /usr/bin/redis-server /usr/lib/rabbitmq/bin/rabbitmq-server; do
@@ -29,7 +30,7 @@ chmod o+x "$work" && mkdir -p "$work/pg" && chown postgres "$work/pg"
 su postgres -s /bin/sh -c "$pg_bin/initdb -D '$work/pg' -A trust -U postgres >/dev/null"
 su postgres -s /bin/sh -c "$pg_bin/pg_ctl -D '$work/pg' -o '-p $pg_port -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off' -l '$work/pg/server.log' -w start >/dev/null"
 cleanup_hooks+=("su postgres -s /bin/sh -c \"$pg_bin/pg_ctl -D '$work/pg' -m fast -w stop\" >/dev/null 2>&1")
-for db in berth_auth berth_registry; do
+for db in berth_auth berth_registry berth_collector berth_auditlog; do
   su postgres -s /bin/sh -c "psql -h 127.0.0.1 -p $pg_port -U postgres -qc 'CREATE DATABASE $db'"
 done
 pg="Host=127.0.0.1;Port=$pg_port;Username=postgres"
@@ -51,20 +52,26 @@ echo "== starting the standalone and the distributed topology" >&2
 start_stack standalone "$standalone_server" "$standalone_gateway" --Auth:InitialAdminPassword "$admin_password"
 standalone_processes="${pids[*]: -2}"
 
+# As the AppHost's distributed topology wires them (AppHost/Topologies.cs).
+auth_url="http://127.0.0.1:$auth_port"
 start_server auth "$auth_port" --services auth --Auth:DataDirectory "$work/auth-data" --Auth:InitialAdminPassword "$admin_password" \
-  --Auth:DatabaseProvider postgres --Auth:ConnectionString "$pg;Database=berth_auth" "${bus[@]}"
-registry=(--services registry --Tokens:JwksUrl "http://127.0.0.1:$auth_port/v2/auth/jwks"
+  --Auth:DatabaseProvider postgres --Auth:ConnectionString "$pg;Database=berth_auth" --Auth:Redis "127.0.0.1:$redis_port" "${bus[@]}"
+registry=(--services registry,collector --Registry:AuthUrl "$auth_url"
   --Registry:DatabaseProvider postgres --Registry:ConnectionString "$pg;Database=berth_registry"
+  --Collector:DatabaseProvider postgres --Collector:ConnectionString "$pg;Database=berth_collector" --Collector:AuthUrl "$auth_url"
   --Registry:StorageDirectory "$work/shared-storage" --Registry:BlobHandoff true --Registry:Redis "127.0.0.1:$redis_port" "${bus[@]}")
-start_server registry-a "$registry_a" --Registry:DataDirectory "$work/registry-a" "${registry[@]}"
-start_server registry-b "$registry_b" --Registry:DataDirectory "$work/registry-b" "${registry[@]}"
+start_server registry-a "$registry_a" --Registry:DataDirectory "$work/registry-a" --Collector:DataDirectory "$work/registry-a" "${registry[@]}"
+start_server registry-b "$registry_b" --Registry:DataDirectory "$work/registry-b" --Collector:DataDirectory "$work/registry-b" "${registry[@]}"
+start_server auditlog "$auditlog_port" --services auditlog --AuditLog:DataDirectory "$work/auditlog-data" --AuditLog:AuthUrl "$auth_url" \
+  --AuditLog:DatabaseProvider postgres --AuditLog:ConnectionString "$pg;Database=berth_auditlog" "${bus[@]}"
 start_gateway distributed "$gateway_port" \
   --ReverseProxy:Clusters:registry:Destinations:server:Address "http://127.0.0.1:$registry_a" \
   --ReverseProxy:Clusters:registry:Destinations:second:Address "http://127.0.0.1:$registry_b" \
-  --ReverseProxy:Clusters:auth:Destinations:server:Address "http://127.0.0.1:$auth_port" \
+  --ReverseProxy:Clusters:auth:Destinations:server:Address "$auth_url" \
+  --ReverseProxy:Clusters:auditlog:Destinations:server:Address "http://127.0.0.1:$auditlog_port" \
   --Gateway:BlobHandoffRoot "$work/shared-storage"
-# Redis, RabbitMQ, Auth, both registries, the Gateway and PostgreSQL (with their children).
-distributed_processes="${pids[*]:0:2} ${pids[*]: -4} $(head -1 "$work/pg/postmaster.pid")"
+# Redis, RabbitMQ, Auth, both registries, the audit log, the Gateway and PostgreSQL (with their children).
+distributed_processes="${pids[*]:0:2} ${pids[*]: -5} $(head -1 "$work/pg/postmaster.pid")"
 
 standalone="standalone=http://127.0.0.1:$standalone_gateway" distributed="distributed=http://127.0.0.1:$gateway_port"
 targets=("$standalone" "$distributed")

@@ -31,6 +31,14 @@ public static class BusSetup
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.Host(new Uri(options.RabbitMqUrl));
+                // MassTransit indents its JSON by default. A batch of pulls is thousands of nested
+                // records, and the indentation made up a large share of every byte the publisher
+                // wrote, the broker stored and delivered, and the consumer parsed.
+                rabbit.ConfigureJsonSerializerOptions(json =>
+                {
+                    json.WriteIndented = false;
+                    return json;
+                });
                 EventHandlerEndpoint.RetainForDurableSubscribers(rabbit);
                 foreach (var handler in context.GetServices<IEventHandler>())
                     rabbit.ReceiveEndpoint(handler.Name, endpoint => EventHandlerEndpoint.Configure(endpoint, handler));
