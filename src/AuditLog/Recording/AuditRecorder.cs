@@ -2,6 +2,7 @@ using Berth.AuditLog.Data;
 using Berth.AuditLog.Shipping;
 using Berth.Contracts;
 using Berth.Contracts.Registry;
+using Berth.Data;
 using Berth.Data.Inbox;
 using Berth.Data.Outbox;
 using Microsoft.EntityFrameworkCore;
@@ -25,6 +26,18 @@ public sealed class AuditRecorder(
     /// <summary>Any constant: the advisory lock that orders audit inserts on PostgreSQL.</summary>
     private const long InsertOrderLock = 0x42657274_41756469;
 
+    /// <summary>
+    /// How many entries a commit may take: a batch of pulls from the registry holds up to
+    /// 5,000, and goes alone; smaller events share a commit up to this many.
+    /// </summary>
+    public const int MaxEntriesPerCommit = 5000;
+
+    /// <summary>
+    /// Events delivered side by side share a transaction: on PostgreSQL each commit costs an
+    /// inbox look-up, the insert lock, the inserts and COMMIT, a round trip each, whatever it holds.
+    /// </summary>
+    private readonly GroupCommit<Mapped> _commits = new(mapped => Math.Max(1, mapped.Weight), MaxEntriesPerCommit);
+
     public string Name => ConsumerName;
 
     public async Task HandleAsync(IntegrationEvent integrationEvent, CancellationToken cancellationToken)
@@ -33,12 +46,27 @@ public sealed class AuditRecorder(
         // Pulls go to their own compact table; every other event is an entry.
         var pulls = mapper.Pulls(integrationEvent);
         var entries = pulls is null ? mapper.Map(integrationEvent).ToList() : [];
-        var recorded = 0;
-        await auditLogDb.ProcessOnceAsync(ConsumerName, integrationEvent.EventId,
-            async db => recorded = await AppendAsync(db, entries, pulls ?? [], cancellationToken), cancellationToken);
+        await _commits.RunAsync(new Mapped(integrationEvent.EventId, entries, pulls ?? []), RecordAsync, cancellationToken);
+    }
+
+    /// <summary>Records each event not recorded yet, once, in one transaction.</summary>
+    private async Task RecordAsync(IReadOnlyList<Mapped> events, CancellationToken cancellationToken)
+    {
+        var recorded = await auditLogDb.ProcessOnceAsync(ConsumerName, [.. events.Select(e => e.EventId)], (db, fresh) =>
+        {
+            // A redelivery can arrive beside the first delivery: each event id counts once.
+            var taken = events.Where(e => fresh.Contains(e.EventId)).DistinctBy(e => e.EventId).ToList();
+            return AppendAsync(db, [.. taken.SelectMany(e => e.Entries)], [.. taken.SelectMany(e => e.Pulls)], cancellationToken);
+        }, cancellationToken);
         if (recorded == 0) return;
         metrics.Recorded(recorded);
         shipping.Wake();
+    }
+
+    /// <summary>An event as the log keeps it: its entries, or its pulls.</summary>
+    private sealed record Mapped(Guid EventId, IReadOnlyList<AuditEntry> Entries, IReadOnlyList<ManifestPulled> Pulls)
+    {
+        public int Weight => Entries.Count + Pulls.Count;
     }
 
     /// <summary>Adds entries (see the overload).</summary>

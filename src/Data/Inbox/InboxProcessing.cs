@@ -15,13 +15,31 @@ public static class InboxProcessing
     public static Task<bool> ProcessOnceAsync<TContext>(this ModuleDatabase<TContext> database, string consumer, Guid eventId,
         Func<TContext, Task> handle, CancellationToken cancellationToken)
         where TContext : DbContext =>
+        database.ProcessOnceAsync(consumer, [eventId], async (db, fresh) =>
+        {
+            if (fresh.Count == 0) return false;
+            await handle(db);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Several events in one transaction: <paramref name="handle"/> gets the ids among
+    /// <paramref name="eventIds"/> that <paramref name="consumer"/> has not handled yet
+    /// (possibly none), and they are recorded as handled with its changes.
+    /// </summary>
+    public static Task<T> ProcessOnceAsync<TContext, T>(this ModuleDatabase<TContext> database, string consumer, IReadOnlyCollection<Guid> eventIds,
+        Func<TContext, IReadOnlySet<Guid>, Task<T>> handle, CancellationToken cancellationToken)
+        where TContext : DbContext =>
         database.WriteAsync(async db =>
         {
             var inbox = db.Set<InboxMessage>();
-            if (await inbox.AnyAsync(m => m.EventId == eventId && m.Consumer == consumer, cancellationToken)) return false;
-            inbox.Add(new InboxMessage { EventId = eventId, Consumer = consumer, ProcessedAt = database.Now() });
-            await handle(db);
+            var ids = eventIds.Distinct().ToList();
+            var handled = await inbox.Where(m => m.Consumer == consumer && ids.Contains(m.EventId)).Select(m => m.EventId).ToListAsync(cancellationToken);
+            var fresh = ids.Except(handled).ToHashSet();
+            var now = database.Now();
+            foreach (var id in fresh) inbox.Add(new InboxMessage { EventId = id, Consumer = consumer, ProcessedAt = now });
+            var result = await handle(db, fresh);
             await db.SaveChangesAsync(cancellationToken);
-            return true;
+            return result;
         }, cancellationToken);
 }

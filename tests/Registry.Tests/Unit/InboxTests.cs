@@ -52,6 +52,23 @@ public sealed class InboxTests : IDisposable
         Assert.Equal(1, await CountAsync());
     }
 
+    [Fact]
+    public async Task Events_handled_together_skip_those_already_handled_and_count_a_repeated_id_once()
+    {
+        var (done, first, second) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        Assert.True(await _database.ProcessOnceAsync("counter", done, Increment, CancellationToken.None));
+        var fresh = await _database.ProcessOnceAsync("counter", [done, first, second, first], async (db, ids) =>
+        {
+            foreach (var _ in ids) await Increment(db);
+            return ids;
+        }, CancellationToken.None);
+        Assert.Equal(new[] { first, second }.Order(), fresh.Order());
+        Assert.Equal(3, await CountAsync());
+        // All three are now in the inbox: handled together again, none is fresh.
+        var again = await _database.ProcessOnceAsync("counter", [done, first, second], (db, ids) => Task.FromResult(ids.Count), CancellationToken.None);
+        Assert.Equal(0, again);
+    }
+
     private static Task Increment(CounterContext db)
     {
         db.Handled.Add(new HandledRow());
