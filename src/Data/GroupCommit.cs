@@ -59,8 +59,13 @@ public sealed class GroupCommit<TItem>(Func<TItem, int> weigh, int maxWeight)
         {
             var count = 0;
             var weight = 0;
-            while (count < _waiting.Count && (count == 0 || weight + weigh(_waiting[count].Item) <= maxWeight))
-                weight += weigh(_waiting[count++].Item);
+            while (count < _waiting.Count)
+            {
+                var next = weigh(_waiting[count].Item);
+                if (count > 0 && weight + next > maxWeight) break;
+                weight += next;
+                count++;
+            }
             var batch = _waiting[..count];
             _waiting.RemoveRange(0, count);
             return batch;

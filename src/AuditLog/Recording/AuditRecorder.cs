@@ -30,13 +30,13 @@ public sealed class AuditRecorder(
     /// How many entries a commit may take: a batch of pulls from the registry holds up to
     /// 5,000, and goes alone; smaller events share a commit up to this many.
     /// </summary>
-    public const int MaxEntriesPerCommit = 5000;
+    private const int MaxEntriesPerCommit = 5000;
 
     /// <summary>
     /// Events delivered side by side share a transaction: on PostgreSQL each commit costs an
     /// inbox look-up, the insert lock, the inserts and COMMIT, a round trip each, whatever it holds.
     /// </summary>
-    private readonly GroupCommit<Mapped> _commits = new(mapped => Math.Max(1, mapped.Weight), MaxEntriesPerCommit);
+    private readonly GroupCommit<Mapped> _commits = new(mapped => mapped.Weight, MaxEntriesPerCommit);
 
     public string Name => ConsumerName;
 
@@ -66,7 +66,8 @@ public sealed class AuditRecorder(
     /// <summary>An event as the log keeps it: its entries, or its pulls.</summary>
     private sealed record Mapped(Guid EventId, IReadOnlyList<AuditEntry> Entries, IReadOnlyList<ManifestPulled> Pulls)
     {
-        public int Weight => Entries.Count + Pulls.Count;
+        /// <summary>What it adds to a commit; at least 1, since an event of no entries still costs its inbox row.</summary>
+        public int Weight => Math.Max(1, Entries.Count + Pulls.Count);
     }
 
     /// <summary>Adds entries (see the overload).</summary>
