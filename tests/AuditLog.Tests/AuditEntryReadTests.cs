@@ -1,8 +1,6 @@
 using System.Globalization;
 using Berth.AuditLog.Data;
-using Berth.TestSupport;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Berth.AuditLog.Tests;
 
@@ -10,26 +8,15 @@ namespace Berth.AuditLog.Tests;
 /// The shipper's read of the log on SQLite, which goes around EF: every entry reads
 /// back exactly as EF reads it (every property, a date's kind included), whatever the
 /// rows before it held, and a batch starts after its checkpoint and stops at its limit.
+/// Each test has a database of its own: a server's start-up events could be recorded between
+/// or after a test's entries and land in its reads.
 /// </summary>
-public sealed class AuditEntryReadTests : IAsyncLifetime
+public sealed class AuditEntryReadTests
 {
-    private readonly TempDirectory _data = new("berth-auditlog-read");
-    private RunningApp? _server;
-
-    private AuditLogDb Log => _server!.App.Services.GetRequiredService<AuditLogDb>();
-
-    public async Task InitializeAsync() => _server = await BerthHosts.StartSecuredServerAsync(_data.Path);
-
-    public async Task DisposeAsync()
-    {
-        if (_server is not null) await _server.DisposeAsync();
-        _data.Dispose();
-    }
-
     [Fact]
     public async Task Entries_read_around_ef_equal_what_ef_reads_field_for_field()
     {
-        var auditLogDb = Log;
+        await using var log = await StandaloneAuditLog.CreateAsync("berth-auditlog-read-fields");
         var at = new DateTime(2026, 11, 30, 1, 2, 3, DateTimeKind.Utc);
         List<AuditEntry> entries =
         [
@@ -42,11 +29,11 @@ public sealed class AuditEntryReadTests : IAsyncLifetime
             // Longer than the first buffer a column keeps, then short again.
             Entry(new string('x', 300) + "é", at.AddTicks(10)), Entry("y", at.AddTicks(100)),
         ];
-        await auditLogDb.WriteAsync(db => Recording.AuditRecorder.AppendAsync(db, entries, CancellationToken.None), CancellationToken.None);
+        await log.AppendAsync(entries, []);
         var firstId = entries[0].Id - 1;
 
-        var viaEf = await ReadWithEfAsync(auditLogDb, firstId, 100);
-        var direct = await ReadDirectAsync(auditLogDb, firstId, 100);
+        var viaEf = await ReadWithEfAsync(log.Db, firstId, 100);
+        var direct = await ReadDirectAsync(log.Db, firstId, 100);
 
         Assert.Equal(entries.Count, viaEf.Count);
         Assert.Equal(Describe(viaEf), Describe(direct));
@@ -56,31 +43,28 @@ public sealed class AuditEntryReadTests : IAsyncLifetime
     [Fact]
     public async Task Ids_dates_and_texts_stored_by_other_writers_read_as_ef_reads_them()
     {
-        var auditLogDb = Log;
+        await using var log = await StandaloneAuditLog.CreateAsync("berth-auditlog-read-writers");
         var at = new DateTime(2026, 11, 30, 1, 2, 3, DateTimeKind.Utc);
         List<AuditEntry> entries = [Entry("a", at), Entry("b", at), Entry("c", at), Entry("d", at), Entry("e", at), Entry("f", at)];
-        await auditLogDb.WriteAsync(db => Recording.AuditRecorder.AppendAsync(db, entries, CancellationToken.None), CancellationToken.None);
-        await using (var db = auditLogDb.Open())
-        {
-            // A lower-case id, an id as 16 bytes, a date with no seconds, dates with a 'T' and a zone.
-            await db.Database.ExecuteSqlRawAsync("UPDATE audit_entries SET \"EntryId\" = lower(\"EntryId\") WHERE \"Id\" = {0}", entries[0].Id);
-            await db.Database.ExecuteSqlRawAsync("UPDATE audit_entries SET \"EntryId\" = {1} WHERE \"Id\" = {0}", entries[1].Id, Guid.NewGuid().ToByteArray());
-            await db.Database.ExecuteSqlRawAsync("UPDATE audit_entries SET \"OccurredAt\" = '2026-11-30T01:02:03.5+00:00' WHERE \"Id\" = {0}", entries[2].Id);
-            await db.Database.ExecuteSqlRawAsync("UPDATE audit_entries SET \"OccurredAt\" = '2026-11-30 01:02' WHERE \"Id\" = {0}", entries[3].Id);
-            await db.Database.ExecuteSqlRawAsync("UPDATE audit_entries SET \"OccurredAt\" = '2026-11-30T01:02:03Z' WHERE \"Id\" = {0}", entries[4].Id);
-            await db.Database.ExecuteSqlRawAsync("UPDATE audit_entries SET \"OccurredAt\" = '2026-11-30 01:02:03.25-05:00' WHERE \"Id\" = {0}", entries[5].Id);
-        }
+        await log.AppendAsync(entries, []);
+        var db = log.Db;
+        // A lower-case id, an id as 16 bytes, a date with no seconds, dates with a 'T' and a zone.
+        await db.Database.ExecuteSqlRawAsync("UPDATE audit_entries SET \"EntryId\" = lower(\"EntryId\") WHERE \"Id\" = {0}", entries[0].Id);
+        await db.Database.ExecuteSqlRawAsync("UPDATE audit_entries SET \"EntryId\" = {1} WHERE \"Id\" = {0}", entries[1].Id, Guid.NewGuid().ToByteArray());
+        await db.Database.ExecuteSqlRawAsync("UPDATE audit_entries SET \"OccurredAt\" = '2026-11-30T01:02:03.5+00:00' WHERE \"Id\" = {0}", entries[2].Id);
+        await db.Database.ExecuteSqlRawAsync("UPDATE audit_entries SET \"OccurredAt\" = '2026-11-30 01:02' WHERE \"Id\" = {0}", entries[3].Id);
+        await db.Database.ExecuteSqlRawAsync("UPDATE audit_entries SET \"OccurredAt\" = '2026-11-30T01:02:03Z' WHERE \"Id\" = {0}", entries[4].Id);
+        await db.Database.ExecuteSqlRawAsync("UPDATE audit_entries SET \"OccurredAt\" = '2026-11-30 01:02:03.25-05:00' WHERE \"Id\" = {0}", entries[5].Id);
         var firstId = entries[0].Id - 1;
 
-        var viaEf = await ReadWithEfAsync(auditLogDb, firstId, 10);
+        var viaEf = await ReadWithEfAsync(log.Db, firstId, 10);
         Assert.Equal(entries.Count, viaEf.Count);
-        Assert.Equal(Describe(viaEf), Describe(await ReadDirectAsync(auditLogDb, firstId, 10)));
+        Assert.Equal(Describe(viaEf), Describe(await ReadDirectAsync(log.Db, firstId, 10)));
     }
 
     [Fact]
     public async Task A_batch_starts_after_its_checkpoint_and_stops_at_its_limit()
     {
-        // A database of its own: a server's start-up events could be recorded after these entries.
         await using var log = await StandaloneAuditLog.CreateAsync("berth-auditlog-read-batches");
         var entries = Enumerable.Range(0, 25).Select(i => Entry($"user{i}", new DateTime(2026, 11, 30, 1, 2, 3).AddSeconds(i))).ToList();
         await log.AppendAsync(entries, []);
@@ -134,15 +118,14 @@ public sealed class AuditEntryReadTests : IAsyncLifetime
         return entry;
     }
 
-    private static async Task<List<AuditEntry>> ReadWithEfAsync(AuditLogDb auditLogDb, long afterId, int limit)
+    private static async Task<List<AuditEntry>> ReadWithEfAsync(AuditLogDbContext db, long afterId, int limit)
     {
-        await using var db = auditLogDb.Open();
+        db.ChangeTracker.Clear();
         return await db.Entries.AsNoTracking().Where(e => e.Id > afterId).OrderBy(e => e.Id).Take(limit).ToListAsync();
     }
 
-    private static async Task<List<AuditEntry>> ReadDirectAsync(AuditLogDb auditLogDb, long afterId, int limit)
+    private static async Task<List<AuditEntry>> ReadDirectAsync(AuditLogDbContext db, long afterId, int limit)
     {
-        await using var db = auditLogDb.Open();
         Assert.True(db.Database.IsSqlite());
         return await AuditEntryRead.NextAsync(db, afterId, limit, CancellationToken.None);
     }
