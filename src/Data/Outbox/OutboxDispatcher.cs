@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Berth.Contracts;
 using Berth.Data.Background;
@@ -9,8 +10,8 @@ using Microsoft.Extensions.Logging;
 namespace Berth.Data.Outbox;
 
 /// <summary>
-/// Publishes a module's outbox rows in the order they were written and marks
-/// them sent. It wakes when a write commits and polls as a fallback, so an
+/// Publishes a module's outbox rows, oldest first, and marks them sent. It wakes
+/// when a write commits and polls as a fallback, so an
 /// event whose publish failed (or whose process died) is sent again later:
 /// delivery is at least once. On PostgreSQL several instances share the
 /// database, so each claims its batch (row locks that the others skip) and no
@@ -89,10 +90,15 @@ public sealed class OutboxDispatcher<TContext>(
     }
 
     /// <summary>
-    /// Sends one batch in order and marks what was sent in one statement; returns how
-    /// many rows it sent. A publish that fails stops the batch: the rows before it
-    /// are marked sent, it and the rest are retried later. A crash between publish
-    /// and marking sends those rows again (at least once; consumers de-duplicate).
+    /// Sends one batch and marks what was sent in one statement; returns how many rows
+    /// it sent. The batch's publishes go out side by side rather than each waiting for
+    /// the one before it to be confirmed: the broker writes and confirms them together,
+    /// and a consumer receives them together and can record them in one transaction.
+    /// That gives up the order within a batch, which consumers never had: they handle
+    /// several messages at once and retry a failed one in place. A publish that fails
+    /// leaves its row for later (with its attempt counted) and the rest marked sent,
+    /// then fails the batch. A crash between publish and marking sends those rows again
+    /// (at least once; consumers de-duplicate).
     /// On PostgreSQL the batch is claimed in a transaction that lasts until the
     /// marking: another dispatcher on the same database skips those rows.
     /// </summary>
@@ -101,31 +107,40 @@ public sealed class OutboxDispatcher<TContext>(
         await using var db = openContext();
         await using var claim = db.Database.IsNpgsql() ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         var batch = await (claim is null ? Unsent(db) : Claim(db)).AsNoTracking().ToListAsync(cancellationToken);
+        var publishes = batch.Select(message => (message.Id, Publish: PublishAsync(message, cancellationToken))).ToList();
         var sent = new List<Guid>(batch.Count);
-        Guid? failed = null;
-        try
+        var failed = new List<Guid>();
+        Exception? firstFailure = null;
+        foreach (var (id, publish) in publishes)
         {
-            foreach (var message in batch)
+            try
             {
-                failed = message.Id;
-                var integrationEvent = (IntegrationEvent)JsonSerializer.Deserialize(message.Payload, EventTypes[message.Type], OutboxModel.Json)!;
-                await publisher.PublishAsync(integrationEvent, cancellationToken);
-                sent.Add(message.Id);
+                await publish;
+                sent.Add(id);
             }
-            failed = null;
+            catch (Exception e)
+            {
+                failed.Add(id);
+                firstFailure ??= e;
+            }
         }
-        finally
-        {
-            // Keep what was sent and the failed row's attempt count, even when the publish failed or we are stopping.
-            await MarkAttemptsAsync(db, sent, failed);
-            if (claim is not null) await claim.CommitAsync(CancellationToken.None);
-        }
+        // Keep what was sent and the failed rows' attempt counts, even when a publish failed or we are stopping.
+        await MarkAttemptsAsync(db, sent, failed);
+        if (claim is not null) await claim.CommitAsync(CancellationToken.None);
+        if (firstFailure is not null) ExceptionDispatchInfo.Throw(firstFailure);
         await PurgeSentAsync(db, cancellationToken);
         return sent.Count;
     }
 
-    /// <summary>Every attempt counts; the rows that went out are sent. One statement for the whole batch, not one a row.</summary>
-    private static async Task MarkAttemptsAsync(TContext db, List<Guid> sent, Guid? failed)
+    /// <summary>A row's event, published; a row that cannot be read fails like a publish that failed.</summary>
+    private async Task PublishAsync(OutboxMessage message, CancellationToken cancellationToken)
+    {
+        var integrationEvent = (IntegrationEvent)JsonSerializer.Deserialize(message.Payload, EventTypes[message.Type], OutboxModel.Json)!;
+        await publisher.PublishAsync(integrationEvent, cancellationToken);
+    }
+
+    /// <summary>Every attempt counts; the rows that went out are sent. A statement for each list, not one a row.</summary>
+    private static async Task MarkAttemptsAsync(TContext db, List<Guid> sent, List<Guid> failed)
     {
         var rows = db.Set<OutboxMessage>();
         if (sent.Count > 0)
@@ -134,8 +149,8 @@ public sealed class OutboxDispatcher<TContext>(
             await rows.Where(m => sent.Contains(m.Id))
                 .ExecuteUpdateAsync(u => u.SetProperty(m => m.SentAt, now).SetProperty(m => m.Attempts, m => m.Attempts + 1), CancellationToken.None);
         }
-        if (failed is { } id)
-            await rows.Where(m => m.Id == id).ExecuteUpdateAsync(u => u.SetProperty(m => m.Attempts, m => m.Attempts + 1), CancellationToken.None);
+        if (failed.Count > 0)
+            await rows.Where(m => failed.Contains(m.Id)).ExecuteUpdateAsync(u => u.SetProperty(m => m.Attempts, m => m.Attempts + 1), CancellationToken.None);
     }
 
     // Rows of types this build does not know (written by a newer version) are left for that version, not retried here.

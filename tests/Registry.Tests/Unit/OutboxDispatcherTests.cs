@@ -12,9 +12,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Berth.Registry.Tests.Unit;
 
 /// <summary>
-/// The shared outbox dispatcher on a real SQLite file: rows go out in the order
-/// they were written, a failing publish stops the batch with what went before it
-/// marked sent and the rest retried, and sent rows are purged once they are old.
+/// The shared outbox dispatcher on a real SQLite file: a batch's rows go out side by
+/// side, a failing publish leaves its row for a retry with the rest of the batch
+/// marked sent, and sent rows are purged once they are old.
 /// A batch is marked sent with one statement. Fresh events go out from low-priority
 /// threads, events that waited past the lag limit at normal priority.
 /// On a real PostgreSQL database shared by two dispatchers, each event goes out once.
@@ -32,7 +32,7 @@ public sealed class OutboxDispatcherTests : IDisposable
     }
 
     [Fact]
-    public async Task A_failing_publish_keeps_what_was_sent_and_retries_the_rest_in_order()
+    public async Task A_failing_publish_keeps_its_row_for_a_retry_and_the_rest_of_the_batch_is_sent()
     {
         var events = Enumerable.Range(0, 5).Select(i => new TagCreated("repo", $"t{i}", "sha256:x")
             { Actor = EventActor.System, OccurredAt = DateTimeOffset.UtcNow.AddSeconds(i) }).ToList();
@@ -45,17 +45,35 @@ public sealed class OutboxDispatcherTests : IDisposable
         var dispatcher = NewDispatcher(publisher);
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => dispatcher.DispatchBatchAsync(CancellationToken.None));
-        Assert.Equal(["t0", "t1"], publisher.Tags);
+        Assert.Equal(["t0", "t1", "t3", "t4"], publisher.Tags.Order());
         await using (var db = new OutboxContext(_options))
         {
-            Assert.Equal(2, await db.Set<OutboxMessage>().CountAsync(m => m.SentAt != null));
-            Assert.Equal(1, (await db.Set<OutboxMessage>().SingleAsync(m => m.Id == events[2].EventId)).Attempts);
+            Assert.Equal(4, await db.Set<OutboxMessage>().CountAsync(m => m.SentAt != null));
+            var failed = await db.Set<OutboxMessage>().SingleAsync(m => m.Id == events[2].EventId);
+            Assert.Null(failed.SentAt);
+            Assert.Equal(1, failed.Attempts);
         }
 
         publisher.FailOn = null;
-        Assert.Equal(3, await dispatcher.DispatchBatchAsync(CancellationToken.None));
-        Assert.Equal(["t0", "t1", "t2", "t3", "t4"], publisher.Tags);
+        Assert.Equal(1, await dispatcher.DispatchBatchAsync(CancellationToken.None));
+        Assert.Equal(["t0", "t1", "t2", "t3", "t4"], publisher.Tags.Order());
         Assert.Equal(0, await dispatcher.DispatchBatchAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_batch_is_published_side_by_side_not_one_confirm_after_another()
+    {
+        await using (var db = new OutboxContext(_options))
+        {
+            for (var i = 0; i < 8; i++)
+                db.Publish(new TagCreated("repo", $"t{i}", "sha256:x") { Actor = EventActor.System, OccurredAt = DateTimeOffset.UtcNow.AddMilliseconds(i) });
+            await db.SaveChangesAsync();
+        }
+        // Each publish waits until all eight are in flight: one at a time, the first would never be confirmed.
+        var publisher = new RecordingPublisher { AllInFlightBeforeAnyConfirms = 8 };
+
+        Assert.Equal(8, await NewDispatcher(publisher).DispatchBatchAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(8, publisher.Tags.Count);
     }
 
     [Fact]
@@ -156,7 +174,7 @@ public sealed class OutboxDispatcherTests : IDisposable
             signal.Wake();
             await Eventually.TrueAsync(() => publisher.Tags.Count == 253, TimeSpan.FromSeconds(30), "the new events were not published");
             Assert.All(publisher.AtLowPriority.Skip(250), Assert.True);
-            Assert.Equal(Enumerable.Range(0, 253).Select(i => $"t{i}"), publisher.Tags);
+            Assert.Equal(Enumerable.Range(0, 253).Select(i => $"t{i}").Order(), publisher.Tags.Order());
         }
         finally
         {
@@ -199,10 +217,21 @@ public sealed class OutboxDispatcherTests : IDisposable
         /// <summary>For each tag in <see cref="Tags"/>: whether it was published from a low-priority thread.</summary>
         public ConcurrentQueue<bool> AtLowPriority { get; } = new();
 
+        /// <summary>When set, no publish completes until this many have started, as a broker confirming them together would.</summary>
+        public int AllInFlightBeforeAnyConfirms { get; init; }
+
+        private int _started;
+        private readonly TaskCompletionSource _allStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public async Task PublishAsync(IntegrationEvent integrationEvent, CancellationToken cancellationToken)
         {
             var tag = ((TagCreated)integrationEvent).Tag;
             if (tag == FailOn) throw new InvalidOperationException("broker refused");
+            if (AllInFlightBeforeAnyConfirms > 0)
+            {
+                if (Interlocked.Increment(ref _started) == AllInFlightBeforeAnyConfirms) _allStarted.TrySetResult();
+                await _allStarted.Task.WaitAsync(cancellationToken);
+            }
             var lowPriority = LowPriorityScheduler.OnLowPriorityThread;
             var time = Tags.IsEmpty && FirstPublishTime > TimeSpan.Zero ? FirstPublishTime : PublishTime;
             if (time > TimeSpan.Zero) await Task.Delay(time, cancellationToken);
