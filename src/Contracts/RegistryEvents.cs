@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Berth.Contracts.Registry;
 
 // What happens to repositories, manifests, tags and blobs. The registry publishes them;
@@ -27,9 +29,10 @@ public sealed record ManifestPulled(string Repository, string Digest, string Med
 /// The pulls one registry instance answered within a short window. Pulls are the hot
 /// path: one outbox row and one message per batch instead of per pull keeps them
 /// cheap at thousands a second. They are recorded off the request path, so the last
-/// moment's pulls of a process that crashes are not published.
+/// moment's pulls of a process that crashes are not published. On the wire each
+/// pull is a short row beside the batch's distinct sources (<see cref="PullBatchJson"/>).
 /// </summary>
-public sealed record ManifestsPulled(IReadOnlyList<ManifestPulled> Pulls) : IntegrationEvent;
+public sealed record ManifestsPulled([property: JsonConverter(typeof(PullBatchJson))] IReadOnlyList<ManifestPulled> Pulls) : IntegrationEvent;
 
 public sealed record ManifestDeleted(string Repository, string Digest, IReadOnlyList<string> EndedTags) : IntegrationEvent;
 
