@@ -20,18 +20,23 @@ public sealed class PullBatchJson : JsonConverter<IReadOnlyList<ManifestPulled>>
 
     public override void Write(Utf8JsonWriter writer, IReadOnlyList<ManifestPulled> pulls, JsonSerializerOptions options)
     {
-        var sources = new Dictionary<PullSource, int>();
+        var sources = new List<PullSource>();
+        var indexes = new Dictionary<PullSource, int>();
         var sourceOf = new int[pulls.Count];
         for (var i = 0; i < pulls.Count; i++)
         {
             var pull = pulls[i];
             var source = new PullSource(pull.Repository, pull.Digest, pull.MediaType, pull.Tag, pull.Actor with { RequestId = null });
-            if (!sources.TryGetValue(source, out var index)) sources.Add(source, index = sources.Count);
+            if (!indexes.TryGetValue(source, out var index))
+            {
+                indexes.Add(source, index = sources.Count);
+                sources.Add(source);
+            }
             sourceOf[i] = index;
         }
         writer.WriteStartObject();
         writer.WritePropertyName("sources");
-        JsonSerializer.Serialize(writer, sources.Keys.ToArray(), options);
+        JsonSerializer.Serialize(writer, sources, options);
         writer.WriteStartArray("pulls");
         Span<byte> id = stackalloc byte[16];
         for (var i = 0; i < pulls.Count; i++)
