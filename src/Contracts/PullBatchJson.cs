@@ -8,8 +8,9 @@ namespace Berth.Contracts.Registry;
 /// repeat the same few repositories, digests, media types, tags and clients thousands of
 /// times, so each distinct combination is written once as a source, and each pull as an
 /// array of four values: its source's index, its event id (base64), its time (UTC ticks)
-/// and its request id. As a list of full records, a pull was about 380 bytes of JSON that
-/// the registry wrote, the broker stored and the audit log parsed; as a row it is about 60.
+/// and its request id. 5,000 pulls of one client and manifest, each with a 22-character
+/// request id, are 376 KB this way (75 bytes a pull) and were 2.06 MB as a list of full
+/// records: JSON that the registry writes, the broker stores and the audit log parses.
 /// Times travel as UTC instants (pulls are stamped in UTC). The full-record list, which
 /// earlier versions wrote, is still read.
 /// </summary>

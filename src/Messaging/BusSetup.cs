@@ -31,8 +31,8 @@ public static class BusSetup
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.Host(new Uri(options.RabbitMqUrl));
-                // MassTransit indents its JSON by default. A batch of pulls is thousands of nested
-                // records, and the indentation made up a large share of every byte the publisher
+                // MassTransit indents its JSON by default. A batch of pulls is thousands of rows,
+                // and the indentation made up a large share of every byte the publisher
                 // wrote, the broker stored and delivered, and the consumer parsed.
                 rabbit.ConfigureJsonSerializerOptions(json =>
                 {
