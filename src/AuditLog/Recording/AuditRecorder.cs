@@ -33,8 +33,8 @@ public sealed class AuditRecorder(
     private const int MaxEntriesPerCommit = 5000;
 
     /// <summary>
-    /// Events delivered side by side share a transaction: on PostgreSQL each commit costs an
-    /// inbox look-up, the insert lock, the inserts and COMMIT, a round trip each, whatever it holds.
+    /// Events delivered side by side share a transaction: on PostgreSQL each commit costs the
+    /// inbox claim (with the insert lock), the inserts and COMMIT, a round trip each, whatever it holds.
     /// </summary>
     private readonly GroupCommit<Mapped> _commits = new(mapped => mapped.Weight, MaxEntriesPerCommit);
 
@@ -52,11 +52,12 @@ public sealed class AuditRecorder(
     /// <summary>Records each event not recorded yet, once, in one transaction.</summary>
     private async Task RecordAsync(IReadOnlyList<Mapped> events, CancellationToken cancellationToken)
     {
-        var recorded = await auditLogDb.ProcessOnceAsync(ConsumerName, [.. events.Select(e => e.EventId)], (db, fresh) =>
+        // The insert lock comes with the inbox claim, in its round trip.
+        var recorded = await auditLogDb.ProcessOnceAsync(ConsumerName, [.. events.Select(e => e.EventId)], InsertOrderLock, (db, fresh) =>
         {
             // A redelivery can arrive beside the first delivery: each event id counts once.
             var taken = events.Where(e => fresh.Contains(e.EventId)).DistinctBy(e => e.EventId).ToList();
-            return AppendAsync(db, [.. taken.SelectMany(e => e.Entries)], [.. taken.SelectMany(e => e.Pulls)], cancellationToken);
+            return InsertAsync(db, [.. taken.SelectMany(e => e.Entries)], [.. taken.SelectMany(e => e.Pulls)], cancellationToken);
         }, cancellationToken);
         if (recorded == 0) return;
         metrics.Recorded(recorded);
@@ -83,7 +84,11 @@ public sealed class AuditRecorder(
         if (entries.Count == 0 && pulls.Count == 0) return 0;
         if (db.Database.IsNpgsql())
             await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({InsertOrderLock})", cancellationToken);
-        return await AuditEntryInsert.InsertNewAsync(db, entries, cancellationToken)
-            + await PullEntryInsert.InsertNewAsync(db, pulls, cancellationToken);
+        return await InsertAsync(db, entries, pulls, cancellationToken);
     }
+
+    /// <summary>Adds entries and pulls, the insert lock held already on PostgreSQL.</summary>
+    private static async Task<int> InsertAsync(AuditLogDbContext db, IReadOnlyList<AuditEntry> entries, IReadOnlyList<ManifestPulled> pulls, CancellationToken cancellationToken) =>
+        await AuditEntryInsert.InsertNewAsync(db, entries, cancellationToken)
+        + await PullEntryInsert.InsertNewAsync(db, pulls, cancellationToken);
 }

@@ -7,7 +7,7 @@ namespace Berth.Data.Inbox;
 /// recorded in the consumer's database in the same transaction as the handler's
 /// changes. A redelivered event finds its id and is skipped; a handler that fails
 /// records nothing, so the redelivery handles it again. Two deliveries racing
-/// each other collide on the inbox key, and the loser's retry sees the winner's row.
+/// each other collide on the inbox key (<see cref="InboxClaim"/>).
 /// </summary>
 public static class InboxProcessing
 {
@@ -30,14 +30,23 @@ public static class InboxProcessing
     public static Task<T> ProcessOnceAsync<TContext, T>(this ModuleDatabase<TContext> database, string consumer, IReadOnlyCollection<Guid> eventIds,
         Func<TContext, IReadOnlySet<Guid>, Task<T>> handle, CancellationToken cancellationToken)
         where TContext : DbContext =>
+        database.ProcessOnceAsync(consumer, eventIds, orderLock: null, handle, cancellationToken);
+
+    /// <summary>
+    /// As above, for a consumer whose writes must commit in the order they are made:
+    /// on PostgreSQL the transaction first takes the advisory lock <paramref name="orderLock"/>
+    /// (held to its end), in the same round trip as the inbox claim. SQLite's writes are
+    /// serialized already.
+    /// </summary>
+    public static Task<T> ProcessOnceAsync<TContext, T>(this ModuleDatabase<TContext> database, string consumer, IReadOnlyCollection<Guid> eventIds,
+        long? orderLock, Func<TContext, IReadOnlySet<Guid>, Task<T>> handle, CancellationToken cancellationToken)
+        where TContext : DbContext =>
         database.WriteAsync(async db =>
         {
-            var inbox = db.Set<InboxMessage>();
-            var ids = eventIds.Distinct().ToList();
-            var handled = await inbox.Where(m => m.Consumer == consumer && ids.Contains(m.EventId)).Select(m => m.EventId).ToListAsync(cancellationToken);
-            var fresh = ids.Except(handled).ToHashSet();
-            var now = database.Now();
-            foreach (var id in fresh) inbox.Add(new InboxMessage { EventId = id, Consumer = consumer, ProcessedAt = now });
+            var ids = eventIds.Distinct().ToArray();
+            var fresh = db.Database.IsNpgsql()
+                ? await InboxClaim.OnPostgresAsync(db, consumer, ids, database.Now(), orderLock, cancellationToken)
+                : await InboxClaim.ThroughModelAsync(db, consumer, ids, database.Now(), cancellationToken);
             var result = await handle(db, fresh);
             await db.SaveChangesAsync(cancellationToken);
             return result;
