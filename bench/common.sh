@@ -70,7 +70,9 @@ start_stack() {
     --Gateway:BlobHandoffRoot "$data/storage"
 }
 
-# CPU seconds (user and system) the given processes and all their descendants have used.
+# CPU seconds (user and system) the given processes and all their descendants have used,
+# including descendants that have exited since (PostgreSQL's backends come and go with the
+# connection pools): the kernel adds a reaped child's time to its parent's.
 cpu_seconds() {
   python3 - "$@" <<'PY'
 import os, sys
@@ -80,7 +82,7 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
         fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     except OSError:
         continue
-    parent[int(pid)], used[int(pid)] = int(fields[1]), int(fields[11]) + int(fields[12])
+    parent[int(pid)], used[int(pid)] = int(fields[1]), sum(int(f) for f in fields[11:15])
 roots = {int(p) for p in sys.argv[1:]}
 def belongs(pid):
     while pid > 1:
