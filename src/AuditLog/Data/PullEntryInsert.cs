@@ -1,9 +1,8 @@
-using System.Data.Common;
 using Berth.AuditLog.Recording;
 using Berth.Contracts.Registry;
+using Berth.Data;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using SQLitePCL;
 
 namespace Berth.AuditLog.Data;
@@ -127,25 +126,8 @@ internal static class PullEntryInsert
     /// </summary>
     private static async Task<int> InsertIntoPostgresAsync(AuditLogDbContext db, PullRow[] rows, string[] texts, CancellationToken cancellationToken)
     {
-        var connection = db.Database.GetDbConnection();
-        var transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-        DbCommand Command(string sql, params (string Name, object Value)[] parameters)
-        {
-            var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = sql;
-            foreach (var (name, value) in parameters)
-            {
-                var parameter = command.CreateParameter();
-                parameter.ParameterName = name;
-                parameter.Value = value;
-                command.Parameters.Add(parameter);
-            }
-            return command;
-        }
-
         var ids = new Dictionary<string, int>(texts.Length, StringComparer.Ordinal);
-        await using (var names = Command(
+        await using (var names = RawCommand.Create(db,
             // Only the texts not there yet: PostgreSQL takes an id from the sequence for every row
             // it tries to insert, conflicting or not, and a busy log repeats the same texts all day.
             "INSERT INTO audit_names (\"Name\") SELECT t FROM unnest(@texts) AS t " +
@@ -157,13 +139,13 @@ internal static class PullEntryInsert
         }
 
         long first;
-        await using (var reserve = Command(
+        await using (var reserve = RawCommand.Create(db,
             $"SELECT setval(pg_get_serial_sequence('{EntryTable}', 'Id'), nextval(pg_get_serial_sequence('{EntryTable}', 'Id')) + @count - 1) - @count + 1",
             ("count", (long)rows.Length)))
             first = Convert.ToInt64(await reserve.ExecuteScalarAsync(cancellationToken));
 
         int?[] Ids(Func<PullRow, string?> text) => [.. rows.Select(r => text(r) is { } t ? ids[t] : (int?)null)];
-        await using var insert = Command(
+        await using var insert = RawCommand.Create(db,
             $"INSERT INTO audit_pulls ({Columns}) " +
             "SELECT * FROM unnest(@id, @entryId, @ticks, @ns, @repo, @performer, @performerKind, @address, @userAgent, @digest, @mediaType, @tag, @request) " +
             "ON CONFLICT (\"EntryId\") DO NOTHING",

@@ -1,6 +1,4 @@
-using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Berth.Data.Inbox;
 
@@ -20,18 +18,13 @@ internal static class InboxClaim
     public static async Task<IReadOnlySet<Guid>> OnPostgresAsync(DbContext db, string consumer, Guid[] ids, DateTime now, long? orderLock,
         CancellationToken cancellationToken)
     {
-        var connection = db.Database.GetDbConnection();
-        await using var command = connection.CreateCommand();
-        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
         var claim =
             $"INSERT INTO {InboxModel.Table} (\"{nameof(InboxMessage.EventId)}\", \"{nameof(InboxMessage.Consumer)}\", \"{nameof(InboxMessage.ProcessedAt)}\") " +
             "SELECT id, @consumer, @now FROM unnest(@ids) AS id " +
             $"ON CONFLICT (\"{nameof(InboxMessage.EventId)}\", \"{nameof(InboxMessage.Consumer)}\") DO NOTHING RETURNING \"{nameof(InboxMessage.EventId)}\"";
-        command.CommandText = orderLock is null ? claim : $"SELECT pg_advisory_xact_lock(@lock); {claim}";
-        Add(command, "consumer", consumer);
-        Add(command, "now", now);
-        Add(command, "ids", ids);
-        if (orderLock is { } key) Add(command, "lock", key);
+        List<(string, object)> parameters = [("consumer", consumer), ("now", now), ("ids", ids)];
+        if (orderLock is { } key) parameters.Add(("lock", key));
+        await using var command = RawCommand.Create(db, orderLock is null ? claim : $"SELECT pg_advisory_xact_lock(@lock); {claim}", [.. parameters]);
 
         var fresh = new HashSet<Guid>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -54,13 +47,5 @@ internal static class InboxClaim
         var fresh = ids.Except(handled).ToHashSet();
         foreach (var id in fresh) inbox.Add(new InboxMessage { EventId = id, Consumer = consumer, ProcessedAt = now });
         return fresh;
-    }
-
-    private static void Add(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
     }
 }
