@@ -207,6 +207,27 @@ public sealed class PullTableTests : IAsyncLifetime
         Assert.Equal([.. pulls.Select(p => p.EventId), entry.EntryId, later.EventId], read.Select(e => e.EntryId));
     }
 
+    [SkippableFact]
+    public async Task On_postgres_a_pull_recorded_already_or_twice_in_one_batch_is_written_once()
+    {
+        await using var onPostgres = await AuditLogOnPostgres.StartAsync("berth-auditlog-pull-repeats-pg");
+        var auditLogDb = onPostgres.Server.App.Services.GetRequiredService<AuditLogDb>();
+        Task<int> AppendAsync(IReadOnlyList<ManifestPulled> pulls) =>
+            auditLogDb.WriteAsync(db => AuditRecorder.AppendAsync(db, [], pulls, CancellationToken.None), CancellationToken.None);
+
+        var pulls = Enumerable.Range(0, 4).Select(i => Pull("repeat/app", Alice, Start.AddSeconds(i), null)).ToList();
+        Assert.Equal(4, await AppendAsync([.. pulls, pulls[1]]));
+        // Another batch carrying the same pulls adds only its new one; the same batch again adds nothing.
+        var later = Pull("repeat/app", Robot, Start.AddSeconds(9), "v9");
+        Assert.Equal(1, await AppendAsync([.. pulls, later]));
+        Assert.Equal(0, await AppendAsync([.. pulls, later]));
+
+        await using var db = auditLogDb.Open();
+        Guid[] expected = [.. pulls.Select(p => p.EventId), later.EventId];
+        var recorded = await db.Pulls.Where(p => expected.Contains(p.EntryId)).OrderBy(p => p.Id).Select(p => p.EntryId).ToListAsync();
+        Assert.Equal(expected, recorded);
+    }
+
     [Fact]
     public async Task A_sink_page_stops_at_its_limit_across_both_tables_and_a_full_page_of_pulls_leaves_later_entries_to_the_next()
     {
