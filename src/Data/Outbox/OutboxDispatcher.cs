@@ -32,8 +32,9 @@ public sealed class OutboxDispatcher<TContext>(
     /// <summary>
     /// A row can be a batch of up to 5,000 pulls (about 380 KB; 2 MB in the full-record form earlier
     /// versions wrote): a batch of rows must fit comfortably in memory when a backlog of them drains
-    /// after a bus outage (32 full-record rows are about 64 MB, as 100 rows were when a row held 1,000 pulls). Bursts of pushes leave about 10 rows waiting a
-    /// claim in the distributed push bench, so this rarely splits a claim.
+    /// after a bus outage (32 full-record rows are about 64 MB, as 100 rows were when a row held
+    /// 1,000 pulls). Bursts of pushes leave about 10 rows waiting a claim in the distributed push
+    /// bench, so this rarely splits a claim.
     /// </summary>
     public const int BatchSize = 32;
 

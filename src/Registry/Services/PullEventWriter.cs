@@ -43,11 +43,10 @@ public sealed class PullEventWriter(
     private bool _escalated;
 
     /// <summary>
-    /// Keeps one outbox row, and the message it becomes, to about 380 KB (2 MB as full records, see
-    /// <see cref="PullBatchJson"/>). A batch is one
-    /// transaction in the audit log, and each commit rewrites every index page it touched
-    /// (a pull lands on its repository's page). bench/AuditIngest, three runs of each size
-    /// taken in turn: batches of 5,000 wrote 1,423–1,441 bytes an entry against 1,915–1,924
+    /// Keeps one outbox row, and the message it becomes, to about 380 KB (2 MB as full records,
+    /// see <see cref="PullBatchJson"/>). A batch is one transaction in the audit log, and each
+    /// commit rewrites every index page it touched (a pull lands on its repository's page).
+    /// bench/AuditIngest, three runs of each size taken in turn: batches of 5,000 wrote 1,423–1,441 bytes an entry against 1,915–1,924
     /// for batches of 1,000, at medians of 10.6–11.6 µs of CPU an entry against 11.1–12.6.
     /// </summary>
     public const int MaxBatch = 5000;
