@@ -140,18 +140,33 @@ public sealed class OutboxDispatcher<TContext>(
         await publisher.PublishAsync(integrationEvent, cancellationToken);
     }
 
-    /// <summary>Every attempt counts; the rows that went out are sent. A statement for each list, not one a row.</summary>
+    /// <summary>
+    /// Every attempt counts; the rows that went out are sent. A statement for each list, not one a row,
+    /// written out rather than through EF's ExecuteUpdate: EF evaluated that call's setter lambdas and id
+    /// list anew on every call, about 1.5 ms of CPU a batch in the distributed 1 MiB push (perf), several
+    /// times what the statement itself cost.
+    /// </summary>
     private static async Task MarkAttemptsAsync(TContext db, List<Guid> sent, List<Guid> failed)
     {
-        var rows = db.Set<OutboxMessage>();
-        if (sent.Count > 0)
+        if (sent.Count > 0) await CountAttemptAsync(db, sent, sentAt: DateTime.UtcNow);
+        if (failed.Count > 0) await CountAttemptAsync(db, failed, sentAt: null);
+    }
+
+    /// <summary>Adds an attempt to each row of <paramref name="ids"/>, and marks them sent at <paramref name="sentAt"/> unless it is null.</summary>
+    private static Task<int> CountAttemptAsync(TContext db, List<Guid> ids, DateTime? sentAt)
+    {
+        // EF maps each value as it maps the column (on SQLite a Guid is text), so the ids match the stored ones.
+        List<object> parameters = [];
+        var set = "\"Attempts\" = \"Attempts\" + 1";
+        if (sentAt is { } at)
         {
-            var now = DateTime.UtcNow;
-            await rows.Where(m => sent.Contains(m.Id))
-                .ExecuteUpdateAsync(u => u.SetProperty(m => m.SentAt, now).SetProperty(m => m.Attempts, m => m.Attempts + 1), CancellationToken.None);
+            parameters.Add(at);
+            set = "\"SentAt\" = {0}, " + set;
         }
-        if (failed.Count > 0)
-            await rows.Where(m => failed.Contains(m.Id)).ExecuteUpdateAsync(u => u.SetProperty(m => m.Attempts, m => m.Attempts + 1), CancellationToken.None);
+        var rows = AnyOf.Condition(db.Database, ids, parameters);
+        // Only placeholders and names go into the text; the values travel as parameters.
+        var sql = $"UPDATE {OutboxModel.Table} SET {set} WHERE \"Id\" {rows}";
+        return db.Database.ExecuteSqlRawAsync(sql, parameters, CancellationToken.None);
     }
 
     // Rows of types this build does not know (written by a newer version) are left for that version, not retried here.

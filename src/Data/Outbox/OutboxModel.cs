@@ -9,8 +9,8 @@ public static class OutboxModel
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>The table's name, for the model and for <see cref="PublishSql"/>'s statement.</summary>
-    private const string Table = "outbox_messages";
+    /// <summary>The table's name, for the model and for the statements written out (<see cref="PublishSql"/>, the dispatcher's marking).</summary>
+    internal const string Table = "outbox_messages";
 
     public static void MapOutbox(this ModelBuilder model)
     {

@@ -1,4 +1,5 @@
 using Berth.Contracts.Registry;
+using Berth.Data;
 using Berth.Data.Outbox;
 using Berth.Registry.Data;
 using Berth.Oci;
@@ -70,13 +71,31 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
         {
             var repositoryId = repository.Key;
             var stamps = repository.Select(l => l.Digest).Distinct().ToDictionary(d => d, d => cache.BlobStamp(repositoryId, d));
-            var digests = stamps.Keys.ToArray();
-            var found = await (from link in db.RepositoryBlobs.AsNoTracking()
-                               join blob in db.Blobs.AsNoTracking() on link.Digest equals blob.Digest
-                               where link.RepositoryId == repositoryId && digests.Contains(link.Digest) && link.LinkedAt >= renewCutoff
-                               select new { link.Digest, blob.Size }).ToListAsync(cancellationToken);
-            foreach (var link in found) cache.SetBlobSize(repositoryId, link.Digest, link.Size, stamps[link.Digest], _renewLinksAfter);
+            foreach (var link in await LiveLinksAsync(db, repositoryId, [.. stamps.Keys], renewCutoff, cancellationToken))
+                cache.SetBlobSize(repositoryId, link.Digest, link.Size, stamps[link.Digest], _renewLinksAfter);
         }
+    }
+
+    /// <summary>A blob and its size, as <see cref="LiveLinksAsync"/> reads them.</summary>
+    private sealed record LinkedBlob(string Digest, long Size);
+
+    /// <summary>
+    /// Which of <paramref name="digests"/> the repository links, linked since <paramref name="since"/>, with their sizes.
+    /// Written out rather than as a LINQ Contains, which EF evaluated anew on every call and, as it
+    /// turns a list into one parameter for each digest, sent as a new statement for each count of
+    /// digests, which PostgreSQL parsed and planned each time (<see cref="AnyOf"/>).
+    /// </summary>
+    private static Task<List<LinkedBlob>> LiveLinksAsync(RegistryDbContext db, long repositoryId, string[] digests, DateTime since, CancellationToken cancellationToken)
+    {
+        List<object> parameters = [repositoryId, since];
+        var listed = AnyOf.Condition(db.Database, digests, parameters);
+        // Only placeholders go into the text; the values travel as parameters.
+        var sql = """
+            SELECT r."Digest" AS "Digest", b."Size" AS "Size" FROM "RepositoryBlobs" AS r
+            INNER JOIN "Blobs" AS b ON b."Digest" = r."Digest"
+            WHERE r."RepositoryId" = {0} AND r."LinkedAt" >= {1} AND r."Digest"
+            """ + " " + listed;
+        return db.Database.SqlQueryRaw<LinkedBlob>(sql, [.. parameters]).ToListAsync(cancellationToken);
     }
 
     public async ValueTask<(long Size, BlobReader Reader)> OpenAsync(string repository, Digest digest, CancellationToken cancellationToken)
