@@ -142,9 +142,9 @@ public sealed class OutboxDispatcher<TContext>(
 
     /// <summary>
     /// Every attempt counts; the rows that went out are sent. A statement for each list, not one a row,
-    /// written out rather than through EF's ExecuteUpdate: EF evaluated that call's setter lambdas and id
-    /// list anew on every call, about 1.5 ms of CPU a batch in the distributed 1 MiB push (perf), several
-    /// times what the statement itself cost.
+    /// written out rather than through EF's ExecuteUpdate, whose setter lambdas and id list EF evaluated
+    /// anew on every call: marking took about 1.5 ms of CPU a batch that way in the distributed 1 MiB
+    /// push (perf), and 0.7 ms written out, the round trip included.
     /// </summary>
     private static async Task MarkAttemptsAsync(TContext db, List<Guid> sent, List<Guid> failed)
     {

@@ -81,9 +81,8 @@ public sealed class BlobService(RegistryDb registryDb, RepositoryDirectory repos
 
     /// <summary>
     /// Which of <paramref name="digests"/> the repository links, linked since <paramref name="since"/>, with their sizes.
-    /// Written out rather than as a LINQ Contains, which EF evaluated anew on every call and, as it
-    /// turns a list into one parameter for each digest, sent as a new statement for each count of
-    /// digests, which PostgreSQL parsed and planned each time (<see cref="AnyOf"/>).
+    /// Written out (<see cref="AnyOf"/>) rather than as a LINQ query, whose digest list and
+    /// lambdas EF evaluated anew on every call (docs/architecture.md, Link hints, has the figures).
     /// </summary>
     private static Task<List<LinkedBlob>> LiveLinksAsync(RegistryDbContext db, long repositoryId, string[] digests, DateTime since, CancellationToken cancellationToken)
     {
